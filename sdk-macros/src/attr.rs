@@ -1,0 +1,641 @@
+//! Parses `#[schema(...)]` and `#[setting(...)]` with `parse_nested_meta`.
+//!
+//! Nothing here returns early: an unknown key, a duplicate key or a malformed value is recorded
+//! in [`Errors`] (spanned at the offending token), its value is skipped, and parsing carries on
+//! so every mistake is reported in one compile.
+
+use proc_macro2::{Literal, TokenStream, TokenTree};
+use quote::{ToTokens, quote};
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, Expr, ExprLit, Lit, Token, UnOp};
+
+use crate::ctxt::Errors;
+
+/// Where an attribute was written; decides which keys it accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// On the struct or enum itself.
+    Container,
+    /// On an enum variant.
+    Variant,
+    /// On a field (of a struct or of an enum variant).
+    Field,
+}
+
+/// One key of a `#[schema(...)]` or `#[setting(...)]` attribute.
+pub(crate) struct Key {
+    /// The key as the user spells it (`min_length`).
+    pub(crate) name: &'static str,
+    /// The key's path in the source, for spans.
+    pub(crate) path: syn::Path,
+    /// What the key contributes to the schema.
+    pub(crate) kind: KeyKind,
+}
+
+/// What a key contributes to the schema.
+pub(crate) enum KeyKind {
+    /// JSON Schema keywords: `(keyword, expression of type `Value`)`.
+    Annotate(Vec<(&'static str, TokenStream)>),
+    /// `with = "path"`: a `fn() -> Value` giving the whole schema.
+    With(syn::ExprPath),
+}
+
+/// All keys of one attribute kind (`schema` or `setting`) found on one item, in source order.
+#[derive(Default)]
+pub(crate) struct Attrs {
+    /// The keys, each at most once.
+    pub(crate) keys: Vec<Key>,
+}
+
+impl Attrs {
+    /// The key called `name`, if given.
+    pub(crate) fn get(&self, name: &str) -> Option<&Key> {
+        self.keys.iter().find(|key| key.name == name)
+    }
+
+    /// The function of `with = "..."`, if given.
+    pub(crate) fn with(&self) -> Option<&syn::ExprPath> {
+        self.keys.iter().find_map(|key| match &key.kind {
+            KeyKind::With(path) => Some(path),
+            KeyKind::Annotate(_) => None,
+        })
+    }
+
+    /// The JSON Schema keywords these keys add, in source order.
+    pub(crate) fn annotations(&self) -> impl Iterator<Item = &(&'static str, TokenStream)> {
+        self.keys.iter().flat_map(|key| match &key.kind {
+            KeyKind::Annotate(annotations) => annotations.as_slice(),
+            KeyKind::With(_) => &[],
+        })
+    }
+}
+
+/// The kind of value a key takes.
+#[derive(Clone, Copy)]
+enum ValueKind {
+    /// A string literal.
+    Str,
+    /// A string literal naming an environment variable.
+    EnvName,
+    /// A number literal, possibly negative.
+    Number,
+    /// A number literal greater than zero.
+    PositiveNumber,
+    /// A non-negative integer literal.
+    Length,
+    /// An array expression, turned into JSON with `json!`.
+    Array,
+    /// A string literal holding the path of a `fn() -> Value`.
+    With,
+    /// Any expression, turned into JSON with `json!`.
+    Json,
+}
+
+/// One accepted key.
+struct KeyDef {
+    /// The key as the user spells it.
+    name: &'static str,
+    /// The JSON Schema keyword it sets.
+    keyword: &'static str,
+    /// The value it takes; `None` for a flag.
+    value: Option<ValueKind>,
+    /// A complete example, used in error messages.
+    example: &'static str,
+}
+
+const fn key(
+    name: &'static str,
+    keyword: &'static str,
+    value: Option<ValueKind>,
+    example: &'static str,
+) -> KeyDef {
+    KeyDef {
+        name,
+        keyword,
+        value,
+        example,
+    }
+}
+
+/// Keys of `#[schema(...)]`.
+const SCHEMA_KEYS: &[KeyDef] = &[
+    key(
+        "description",
+        "description",
+        Some(ValueKind::Str),
+        "description = \"What this is\"",
+    ),
+    key(
+        "title",
+        "title",
+        Some(ValueKind::Str),
+        "title = \"Start date\"",
+    ),
+    key(
+        "format",
+        "format",
+        Some(ValueKind::Str),
+        "format = \"email\"",
+    ),
+    key(
+        "pattern",
+        "pattern",
+        Some(ValueKind::Str),
+        "pattern = \"^[a-z]+$\"",
+    ),
+    key("minimum", "minimum", Some(ValueKind::Number), "minimum = 0"),
+    key(
+        "maximum",
+        "maximum",
+        Some(ValueKind::Number),
+        "maximum = 100",
+    ),
+    key(
+        "exclusive_minimum",
+        "exclusiveMinimum",
+        Some(ValueKind::Number),
+        "exclusive_minimum = 0",
+    ),
+    key(
+        "exclusive_maximum",
+        "exclusiveMaximum",
+        Some(ValueKind::Number),
+        "exclusive_maximum = 1.0",
+    ),
+    key(
+        "multiple_of",
+        "multipleOf",
+        Some(ValueKind::PositiveNumber),
+        "multiple_of = 5",
+    ),
+    key(
+        "min_length",
+        "minLength",
+        Some(ValueKind::Length),
+        "min_length = 1",
+    ),
+    key(
+        "max_length",
+        "maxLength",
+        Some(ValueKind::Length),
+        "max_length = 255",
+    ),
+    key(
+        "examples",
+        "examples",
+        Some(ValueKind::Array),
+        "examples = [\"a\", \"b\"]",
+    ),
+    key("with", "", Some(ValueKind::With), "with = \"my_schema\""),
+];
+
+/// Keys of `#[setting(...)]`.
+const SETTING_KEYS: &[KeyDef] = &[
+    key("secret", "secret", None, "secret"),
+    key("default", "default", Some(ValueKind::Json), "default = 100"),
+    key(
+        "title",
+        "title",
+        Some(ValueKind::Str),
+        "title = \"API key\"",
+    ),
+    key(
+        "env",
+        "x-env",
+        Some(ValueKind::EnvName),
+        "env = \"TAP_EXAMPLE_API_KEY\"",
+    ),
+];
+
+/// The `#[schema(...)]` keys that only describe a container's own value: accepted on every
+/// container.
+pub(crate) const CONTAINER_KEYS: &[&str] = &["description", "title"];
+
+/// Parses every `#[schema(...)]` in `attrs`.
+pub(crate) fn parse_schema(attrs: &[Attribute], place: Place, errors: &Errors) -> Attrs {
+    let mut out = Attrs::default();
+    let defs: Vec<&KeyDef> = SCHEMA_KEYS
+        .iter()
+        .filter(|def| place == Place::Field || def.name != "with")
+        .collect();
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("schema")) {
+        if place == Place::Variant {
+            errors.spanned(
+                attr.path(),
+                "`#[schema(...)]` is not supported on enum variants; \
+                 put it on the enum or on the variant's fields",
+            );
+            continue;
+        }
+        parse_attr(attr, "schema", &defs, errors, &mut out);
+    }
+    out
+}
+
+/// Parses every `#[setting(...)]` in `attrs`.
+pub(crate) fn parse_setting(attrs: &[Attribute], place: Place, errors: &Errors) -> Attrs {
+    let mut out = Attrs::default();
+    let defs: Vec<&KeyDef> = SETTING_KEYS.iter().collect();
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("setting")) {
+        if place != Place::Field {
+            errors.spanned(
+                attr.path(),
+                "`#[setting(...)]` goes on the fields of a `#[derive(Settings)]` struct",
+            );
+            continue;
+        }
+        parse_attr(attr, "setting", &defs, errors, &mut out);
+    }
+    out
+}
+
+/// Parses one attribute's keys into `out`, recording problems in `errors`.
+fn parse_attr(
+    attr: &Attribute,
+    attr_name: &str,
+    defs: &[&KeyDef],
+    errors: &Errors,
+    out: &mut Attrs,
+) {
+    let result = attr.parse_nested_meta(|meta| {
+        let def = meta
+            .path
+            .get_ident()
+            .and_then(|ident| defs.iter().find(|def| ident == def.name));
+        let Some(def) = def else {
+            errors.spanned(&meta.path, unknown_key(&meta.path, attr_name, defs));
+            return skip_value(&meta);
+        };
+        if out.get(def.name).is_some() {
+            errors.spanned(
+                &meta.path,
+                format!("duplicate key `{}` in `#[{attr_name}(...)]`", def.name),
+            );
+            return skip_value(&meta);
+        }
+        match parse_value(def, attr_name, &meta) {
+            Ok(kind) => out.keys.push(Key {
+                name: def.name,
+                path: meta.path.clone(),
+                kind,
+            }),
+            Err(error) => {
+                errors.push(error);
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        errors.push(error);
+    }
+}
+
+/// The message for a key not in `defs`, pointing to the other attribute when it belongs there.
+fn unknown_key(path: &syn::Path, attr_name: &str, defs: &[&KeyDef]) -> String {
+    let name = path.to_token_stream().to_string().replace(' ', "");
+    let accepted = defs
+        .iter()
+        .map(|def| format!("`{}`", def.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut message =
+        format!("unknown key `{name}` in `#[{attr_name}(...)]`; expected one of: {accepted}");
+    let (other, others) = if attr_name == "schema" {
+        ("setting", SETTING_KEYS)
+    } else {
+        ("schema", SCHEMA_KEYS)
+    };
+    if let Some(def) = others.iter().find(|def| def.name == name) {
+        message.push_str(&format!(
+            "\nnote: `{name}` is a `#[{other}(...)]` key: write `#[{other}({})]`",
+            def.example
+        ));
+        if other == "setting" {
+            message.push_str(" on a field of a `#[derive(Settings)]` struct");
+        }
+    } else if attr_name == "schema" && name == "with" {
+        message.push_str(
+            "\nnote: `with` only applies to fields; implement `Schema` by hand for the whole type",
+        );
+    }
+    message
+}
+
+/// Skips the rest of a key's value, up to the next `,` at this level.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    meta.input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
+                break;
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    })
+}
+
+/// Parses the value of `def` (the `= ...` part, or nothing for a flag).
+fn parse_value(def: &KeyDef, attr_name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<KeyKind> {
+    let name = def.name;
+    let example = def.example;
+    let Some(kind) = def.value else {
+        if meta.input.is_empty() || meta.input.peek(Token![,]) {
+            let truth = quote!(::singer_sdk::__private::Value::Bool(true));
+            return Ok(KeyKind::Annotate(vec![
+                ("secret", truth.clone()),
+                ("writeOnly", truth),
+            ]));
+        }
+        return Err(meta.error(format!(
+            "`{name}` takes no value: write `#[{attr_name}({example})]`"
+        )));
+    };
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format!(
+            "`{name}` needs a value, e.g. `#[{attr_name}({example})]`"
+        )));
+    }
+    let expr: Expr = meta.value()?.parse()?;
+    let value = match kind {
+        ValueKind::Str | ValueKind::EnvName => {
+            let Some(text) = string_literal(&expr) else {
+                return Err(syn::Error::new_spanned(
+                    &expr,
+                    format!("`{name}` must be a string literal, e.g. `{example}`"),
+                ));
+            };
+            if let ValueKind::EnvName = kind {
+                if !is_env_name(&text.value()) {
+                    return Err(syn::Error::new_spanned(
+                        &expr,
+                        format!(
+                            "`{name}` must be an environment variable name (letters, digits and \
+                             `_`, not starting with a digit), e.g. `{example}`"
+                        ),
+                    ));
+                }
+            }
+            quote!(::singer_sdk::__private::Value::from(#text))
+        }
+        ValueKind::Number | ValueKind::PositiveNumber => {
+            let Some(number) = number_literal(&expr) else {
+                return Err(syn::Error::new_spanned(
+                    &expr,
+                    format!("`{name}` must be a number literal, e.g. `{example}`"),
+                ));
+            };
+            if let ValueKind::PositiveNumber = kind {
+                if !number.is_positive() {
+                    return Err(syn::Error::new_spanned(
+                        &expr,
+                        format!("`{name}` must be greater than zero"),
+                    ));
+                }
+            }
+            number.to_value_tokens(&expr)?
+        }
+        ValueKind::Length => {
+            let length = match &expr {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Int(int), ..
+                }) => int.base10_parse::<u64>().ok(),
+                _ => None,
+            };
+            let Some(length) = length else {
+                return Err(syn::Error::new_spanned(
+                    &expr,
+                    format!("`{name}` must be a non-negative integer literal, e.g. `{example}`"),
+                ));
+            };
+            let length = Literal::u64_suffixed(length);
+            quote!(::singer_sdk::__private::Value::from(#length))
+        }
+        ValueKind::Array => {
+            if !matches!(expr, Expr::Array(_)) {
+                return Err(syn::Error::new_spanned(
+                    &expr,
+                    format!("`{name}` must be an array, e.g. `{example}`"),
+                ));
+            }
+            quote!(::singer_sdk::__private::json!(#expr))
+        }
+        ValueKind::Json => quote!(::singer_sdk::__private::json!(#expr)),
+        ValueKind::With => {
+            let path = string_literal(&expr).and_then(|text| text.parse::<syn::ExprPath>().ok());
+            let Some(path) = path else {
+                return Err(syn::Error::new_spanned(
+                    &expr,
+                    format!(
+                        "`{name}` must be a string naming a function `fn() -> serde_json::Value`, \
+                         e.g. `{example}`"
+                    ),
+                ));
+            };
+            return Ok(KeyKind::With(path));
+        }
+    };
+    Ok(KeyKind::Annotate(vec![(def.keyword, value)]))
+}
+
+/// The string literal `expr` is, if it is one.
+fn string_literal(expr: &Expr) -> Option<&syn::LitStr> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => Some(text),
+        _ => None,
+    }
+}
+
+/// Whether `name` looks like an environment variable name.
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first == '_' || first.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// A number literal from an attribute, with its sign.
+enum Number {
+    /// An integer: sign and magnitude.
+    Int { negative: bool, magnitude: u128 },
+    /// A float.
+    Float(f64),
+}
+
+impl Number {
+    fn is_positive(&self) -> bool {
+        match self {
+            Self::Int {
+                negative,
+                magnitude,
+            } => !negative && *magnitude > 0,
+            Self::Float(value) => *value > 0.0,
+        }
+    }
+
+    /// An expression of type `Value` holding this number.
+    fn to_value_tokens(&self, expr: &Expr) -> syn::Result<TokenStream> {
+        let literal = match self {
+            Self::Int {
+                negative: false,
+                magnitude,
+            } => match u64::try_from(*magnitude) {
+                Ok(value) => Literal::u64_suffixed(value).into_token_stream(),
+                Err(_) => return Err(out_of_range(expr)),
+            },
+            Self::Int {
+                negative: true,
+                magnitude,
+            } => {
+                let value = i128::try_from(*magnitude)
+                    .ok()
+                    .and_then(|magnitude| i64::try_from(-magnitude).ok());
+                let Some(value) = value else {
+                    return Err(out_of_range(expr));
+                };
+                Literal::i64_suffixed(value).into_token_stream()
+            }
+            Self::Float(value) => Literal::f64_suffixed(*value).into_token_stream(),
+        };
+        Ok(quote!(::singer_sdk::__private::Value::from(#literal)))
+    }
+}
+
+fn out_of_range(expr: &Expr) -> syn::Error {
+    syn::Error::new_spanned(
+        expr,
+        "number out of range for a JSON Schema keyword (64-bit)",
+    )
+}
+
+/// Reads `1`, `-1`, `1.5` or `-1.5`.
+fn number_literal(expr: &Expr) -> Option<Number> {
+    match expr {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Int(int) => int
+                .base10_parse::<u128>()
+                .ok()
+                .map(|magnitude| Number::Int {
+                    negative: false,
+                    magnitude,
+                }),
+            Lit::Float(float) => float
+                .base10_parse::<f64>()
+                .ok()
+                .filter(|value| value.is_finite())
+                .map(Number::Float),
+            _ => None,
+        },
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => {
+            match number_literal(&unary.expr)? {
+                Number::Int {
+                    negative: false,
+                    magnitude,
+                } => Some(Number::Int {
+                    negative: true,
+                    magnitude,
+                }),
+                Number::Float(value) if value >= 0.0 => Some(Number::Float(-value)),
+                _ => None,
+            }
+        }
+        Expr::Group(group) => number_literal(&group.expr),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn parse(attrs: &[Attribute], place: Place) -> (Attrs, Vec<String>) {
+        let errors = Errors::new();
+        let parsed = parse_schema(attrs, place, &errors);
+        let messages = match errors.finish() {
+            Ok(()) => Vec::new(),
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+        };
+        (parsed, messages)
+    }
+
+    #[test]
+    fn collects_every_error_and_keeps_going() {
+        let attrs: Vec<Attribute> = vec![
+            parse_quote!(#[schema(pattern = 5, bogus = "x", format = "a", format = "b", min_length = 2)]),
+            parse_quote!(#[schema(minimum = -1.5, secret)]),
+        ];
+        let (parsed, messages) = parse(&attrs, Place::Field);
+        assert_eq!(messages.len(), 4, "{messages:#?}");
+        assert!(messages[0].starts_with("`pattern` must be a string literal"));
+        assert!(messages[1].starts_with(
+            "unknown key `bogus` in `#[schema(...)]`; expected one of: `description`"
+        ));
+        assert_eq!(messages[2], "duplicate key `format` in `#[schema(...)]`");
+        assert!(messages[3].contains("`secret` is a `#[setting(...)]` key"));
+        let names: Vec<_> = parsed.keys.iter().map(|key| key.name).collect();
+        assert_eq!(names, ["format", "min_length", "minimum"]);
+    }
+
+    #[test]
+    fn numbers() {
+        let attrs: Vec<Attribute> =
+            vec![parse_quote!(#[schema(minimum = -3, maximum = 1.5, multiple_of = 0)])];
+        let (parsed, messages) = parse(&attrs, Place::Field);
+        assert_eq!(messages, ["`multiple_of` must be greater than zero"]);
+        let values: Vec<_> = parsed
+            .annotations()
+            .map(|(keyword, value)| format!("{keyword}: {value}"))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                "minimum: :: singer_sdk :: __private :: Value :: from (- 3i64)",
+                "maximum: :: singer_sdk :: __private :: Value :: from (1.5f64)",
+            ]
+        );
+    }
+
+    #[test]
+    fn with_only_on_fields() {
+        let attrs: Vec<Attribute> = vec![parse_quote!(#[schema(with = "crate::f")])];
+        let (parsed, messages) = parse(&attrs, Place::Field);
+        assert!(messages.is_empty());
+        assert!(parsed.with().is_some());
+        let (_, messages) = parse(&attrs, Place::Container);
+        assert!(
+            messages[0].contains("`with` only applies to fields"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn setting_keys() {
+        let errors = Errors::new();
+        let attrs: Vec<Attribute> = vec![parse_quote!(
+            #[setting(secret, env = "1BAD", default = [1, 2], format = "x", secret = true)]
+        )];
+        let parsed = parse_setting(&attrs, Place::Field, &errors);
+        let messages: Vec<String> = errors
+            .finish()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(messages[0].starts_with("`env` must be an environment variable name"));
+        assert!(
+            messages[1].contains(
+                "`format` is a `#[schema(...)]` key: write `#[schema(format = \"email\")]`"
+            )
+        );
+        assert_eq!(messages[2], "duplicate key `secret` in `#[setting(...)]`");
+        let keywords: Vec<_> = parsed.annotations().map(|(keyword, _)| *keyword).collect();
+        assert_eq!(keywords, ["secret", "writeOnly", "default"]);
+    }
+}

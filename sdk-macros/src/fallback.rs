@@ -1,0 +1,49 @@
+//! What a derive emits when the input has errors: the errors, plus stub impls so the rest of
+//! the crate still type-checks and the user sees their mistakes, not a cascade of
+//! "`Foo` does not implement `Schema`".
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::DeriveInput;
+
+use crate::ast::Derive;
+use crate::expand;
+
+/// `error` as `compile_error!`s, followed by stub impls of `derive` for `input`.
+pub(crate) fn derive(input: &DeriveInput, derive: Derive, error: &syn::Error) -> TokenStream {
+    let errors = error.to_compile_error();
+    // A union can never be `Deserialize`, so a `Settings` stub would add an error of its own.
+    let settings = !matches!(input.data, syn::Data::Union(_));
+    let stub = expand::impls(
+        input,
+        derive,
+        &quote!(::singer_sdk::__private::Value::Null),
+        settings,
+    );
+    quote! {
+        #errors
+        #stub
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    #[test]
+    fn errors_come_with_a_stub() {
+        let input: DeriveInput = parse_quote!(
+            struct Pair(i64, i64);
+        );
+        let error = syn::Error::new_spanned(&input.ident, "nope");
+        let out = derive(&input, Derive::Settings, &error).to_string();
+        assert!(
+            out.starts_with(":: core :: compile_error ! { \"nope\" }"),
+            "{out}"
+        );
+        assert!(out.contains("impl :: singer_sdk :: schema :: Schema for Pair"));
+        assert!(out.contains("impl :: singer_sdk :: settings :: Settings for Pair"));
+        assert!(out.contains(":: singer_sdk :: __private :: Value :: Null"));
+    }
+}

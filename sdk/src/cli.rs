@@ -1,0 +1,277 @@
+//! The command line every tap gets: the flags Meltano and singer-sdk users expect.
+//!
+//! `--version`, `--about [--format json|markdown]`, `--config PATH|ENV` (repeatable),
+//! `--discover`, `--catalog PATH` (or the legacy `--properties PATH`), `--state PATH`,
+//! `--test[=all|schema]`. Meltano passes `--config`, `--catalog` and `--state` together, and
+//! `--state` even with `--discover`: all combinations work.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use serde_json::Value;
+
+use crate::about::{About, AboutFormat};
+use crate::catalog::Catalog;
+use crate::error::{Error, Result, report};
+use crate::message::MessageWriter;
+use crate::settings::{self, ConfigSource, Settings};
+use crate::state::State;
+use crate::tap::{self, SyncOptions, Tap};
+
+/// Who the connector is, taken from its Cargo package by `#[singer_sdk::main]`.
+#[derive(Debug, Clone, Copy)]
+pub struct PackageInfo {
+    /// Package name, used as connector name and environment variable prefix.
+    pub name: &'static str,
+    /// Package version.
+    pub version: &'static str,
+    /// Package description.
+    pub description: &'static str,
+}
+
+/// The version of this SDK.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The tap command line.
+#[derive(Debug, Clone, Parser)]
+#[command(about = "Execute the Singer tap.", disable_version_flag = true)]
+pub struct TapArgs {
+    /// Print the connector and SDK versions and exit.
+    #[arg(long)]
+    pub version: bool,
+    /// Print what the connector is, its capabilities and settings, and exit.
+    #[arg(long)]
+    pub about: bool,
+    /// Output format of --about.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub format: Option<AboutFormat>,
+    /// A JSON config file, or ENV to read settings from environment variables. Repeatable:
+    /// later files override earlier ones; ENV overrides all files.
+    #[arg(long, short = 'c', value_name = "PATH|ENV")]
+    pub config: Vec<String>,
+    /// Print the catalog of streams and exit.
+    #[arg(long, short = 'd')]
+    pub discover: bool,
+    /// The catalog: which streams and fields to sync.
+    #[arg(long, value_name = "PATH")]
+    pub catalog: Option<PathBuf>,
+    /// Legacy name of --catalog.
+    #[arg(long, short = 'p', value_name = "PATH", conflicts_with = "catalog")]
+    pub properties: Option<PathBuf>,
+    /// The state to resume from (the value of the last STATE message).
+    #[arg(long, short = 's', value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Connection test: one record per stream (`all`, the default) or SCHEMA messages only
+    /// (`schema`).
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "all")]
+    pub test: Option<TestMode>,
+}
+
+/// What `--test` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestMode {
+    /// Sync one record of every stream.
+    All,
+    /// Write every stream's SCHEMA and nothing else.
+    Schema,
+}
+
+/// Runs a tap as a process: parses `std::env::args`, sets up logging, runs, and turns the
+/// outcome into an exit code (errors go to stderr, one line per cause).
+pub fn run_tap<T: Tap>(tap: T, info: PackageInfo) -> ExitCode {
+    let args = match parse_args::<TapArgs>(info, std::env::args_os()) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    if !args.version && !args.about {
+        crate::logging::init(info.name);
+    }
+    let stdout = MessageWriter::stdout();
+    match run_tap_with(&tap, info, &args, stdout) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "{}", report(&error));
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// Parses a command line for the connector named in `info`.
+///
+/// # Errors
+/// clap's error for bad usage (it prints itself, with help).
+pub fn parse_args<A: Parser>(
+    info: PackageInfo,
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+) -> std::result::Result<A, clap::Error> {
+    let command = A::command().name(info.name).bin_name(info.name);
+    let matches = command.try_get_matches_from(args)?;
+    A::from_arg_matches(&matches)
+}
+
+/// Runs a tap with parsed arguments, writing Singer messages (and `--about`/`--version`
+/// output) to `out`. Used by [`run_tap`]; call it from tests to run a tap in-process.
+///
+/// # Errors
+/// Bad config, catalog or state files, invalid settings, or a failing stream.
+pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
+    tap: &T,
+    info: PackageInfo,
+    args: &TapArgs,
+    out: MessageWriter<W>,
+) -> Result<MessageWriter<W>> {
+    let mut out = out;
+    let schema = crate::about::with_builtins(
+        T::Settings::settings_schema(),
+        &crate::about::tap_builtin_settings(),
+    );
+    if args.version {
+        out.write_raw(
+            format!(
+                "{} v{}, singer-sdk (Rust) v{SDK_VERSION}\n",
+                info.name, info.version
+            )
+            .as_bytes(),
+        )?;
+        out.flush()?;
+        return Ok(out);
+    }
+    if args.about {
+        let about = About {
+            name: info.name.to_owned(),
+            description: (!info.description.is_empty()).then(|| info.description.to_owned()),
+            version: info.version.to_owned(),
+            sdk_version: SDK_VERSION.to_owned(),
+            supported_python_versions: None,
+            capabilities: tap.capabilities().into_iter().map(str::to_owned).collect(),
+            settings: schema,
+        };
+        out.write_raw(about.render(args.format.unwrap_or_default()).as_bytes())?;
+        out.flush()?;
+        return Ok(out);
+    }
+    let sources: Vec<ConfigSource> = args.config.iter().map(|c| ConfigSource::parse(c)).collect();
+    let mut config = settings::load(&sources, info.name, &schema)?;
+    settings::apply_defaults(&mut config, &schema);
+    settings::validate(&config, &schema)?;
+    let start_date = config.get("start_date").filter(|v| !v.is_null()).cloned();
+    let emit_activate_version = config
+        .get("emit_activate_version_messages")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let user_settings: T::Settings = settings::deserialize(
+        strip_undeclared_builtins(config, &T::Settings::settings_schema()),
+        &schema,
+    )?;
+
+    let catalog = match args.catalog.as_deref().or(args.properties.as_deref()) {
+        Some(path) if !args.discover => Some(read_catalog(path)?),
+        _ => None,
+    };
+    let state = match &args.state {
+        Some(path) if !args.discover => read_state(path)?,
+        _ => State::new(),
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    runtime.block_on(async {
+        let streams = tap.streams(&user_settings).await?;
+        streams.check()?;
+        if args.discover {
+            let mut text = serde_json::to_string_pretty(&streams.catalog())?;
+            text.push('\n');
+            out.write_raw(text.as_bytes())?;
+            out.flush()?;
+            return Ok(out);
+        }
+        if args.test == Some(TestMode::Schema) {
+            tap::write_schemas(&streams, &mut out)?;
+            return Ok(out);
+        }
+        let testing = args.test == Some(TestMode::All);
+        let options = SyncOptions {
+            catalog,
+            state,
+            record_limit: testing.then_some(1),
+            select_all: testing,
+            start_date,
+            emit_activate_version,
+            max_parallelism: tap.max_parallelism(),
+        };
+        let (_, out) = tap::sync(&streams, options, out).await?;
+        Ok(out)
+    })
+}
+
+/// Drops built-in settings the connector's own settings type does not declare, so a settings
+/// struct with `deny_unknown_fields` still parses.
+fn strip_undeclared_builtins(
+    mut config: serde_json::Map<String, Value>,
+    own_schema: &Value,
+) -> serde_json::Map<String, Value> {
+    let builtins = crate::about::tap_builtin_settings();
+    let own = crate::schema::properties(own_schema);
+    if let Some(builtins) = builtins.as_object() {
+        for name in builtins.keys() {
+            if !own.is_some_and(|o| o.contains_key(name)) {
+                config.shift_remove(name);
+            }
+        }
+    }
+    config
+}
+
+fn read_json(path: &Path, what: &'static str) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        what,
+        path: path.to_owned(),
+        source,
+    })?;
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(&text).map_err(|e| Error::InvalidFile {
+        what,
+        path: path.to_owned(),
+        detail: format!(
+            "line {}, column {}: {}",
+            e.line(),
+            e.column(),
+            settings::json_reason(&e)
+        ),
+        fix: "fix the JSON syntax",
+    })
+}
+
+fn read_catalog(path: &Path) -> Result<Catalog> {
+    let value = read_json(path, "catalog")?;
+    serde_path_to_error::deserialize(value).map_err(|e| Error::InvalidFile {
+        what: "catalog",
+        path: path.to_owned(),
+        detail: format!("at `{}`: {}", e.path(), e.inner()),
+        fix: "pass a catalog printed by --discover (an object with a `streams` list)",
+    })
+}
+
+fn read_state(path: &Path) -> Result<State> {
+    let value = read_json(path, "state file")?;
+    State::from_value(value).map_err(|e| Error::InvalidFile {
+        what: "state file",
+        path: path.to_owned(),
+        detail: match e {
+            Error::State(detail) => detail,
+            other => other.to_string(),
+        },
+        fix: "pass the value of a STATE message this tap wrote, or run without --state",
+    })
+}

@@ -1,0 +1,40 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## Modules
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`message`] | Singer messages, a reader and a writer |
+//! | [`catalog`] | catalog, metadata, selection rules |
+//! | [`schema`] | JSON Schema helpers and the [`Schema`] trait |
+//! | [`state`] | state document, bookmarks, typed comparison |
+//! | [`settings`] | the [`Settings`] trait, config loading, validation, secrets |
+//! | [`stream`] | the [`Stream`](stream::Stream) trait |
+//! | [`tap`] | the [`Tap`](tap::Tap) trait and the sync runtime |
+//! | [`cli`] | the generated command line |
+//! | [`logging`] | stderr logs and METRIC lines |
+//! | [`about`] | `--about` rendering |
+#![doc(test(attr(deny(warnings))))]
+
+pub mod about;
+pub mod catalog;
+pub mod cli;
+pub mod error;
+pub mod logging;
+pub mod message;
+pub mod record;
+pub mod schema;
+pub mod settings;
+pub mod state;
+pub mod stream;
+pub mod tap;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use error::{Error, Result};
+pub use schema::Schema;
+pub use settings::Settings;
+
+#[cfg(feature = "derive")]
+pub use singer_sdk_macros::{Schema, Settings, main};

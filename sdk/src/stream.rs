@@ -1,0 +1,173 @@
+//! The [`Stream`] trait: one kind of record a tap extracts.
+//!
+//! A stream names itself, describes its records with a JSON Schema, and produces them as an
+//! async [`RecordStream`] given a [`SyncContext`] (the partition being synced and where to
+//! start). Everything else (catalog selection, incremental filtering, bookmarks, STATE
+//! messages, metrics) is the runtime's job.
+//!
+//! ```
+//! use serde::Serialize;
+//! use singer_sdk::stream::{RecordStream, Stream, SyncContext, records_from_iter};
+//! use singer_sdk::Schema;
+//!
+//! #[derive(Serialize, Schema)]
+//! struct Planet { id: i64, name: String }
+//!
+//! struct Planets;
+//!
+//! impl Stream for Planets {
+//!     type Record = Planet;
+//!     fn name(&self) -> &str { "planets" }
+//!     fn schema(&self) -> serde_json::Value { Planet::json_schema() }
+//!     fn key_properties(&self) -> Vec<String> { vec!["id".into()] }
+//!     fn records<'a>(&'a self, _cx: &'a SyncContext) -> RecordStream<'a, Planet> {
+//!         records_from_iter(["Mercury", "Venus"].into_iter().enumerate()
+//!             .map(|(i, name)| Ok(Planet { id: i as i64, name: name.into() })))
+//!     }
+//! }
+//! # use singer_sdk::schema::Schema as _;
+//! ```
+
+use std::pin::Pin;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::Result;
+
+/// A partition's context: the values that identify it (e.g. `{"file": "a.csv"}`).
+pub type Context = Map<String, Value>;
+
+/// The records of one partition of a stream, produced asynchronously.
+pub type RecordStream<'a, R> = Pin<Box<dyn futures::Stream<Item = Result<R>> + Send + 'a>>;
+
+/// Turns an iterator of records into a [`RecordStream`].
+///
+/// Fine for sources that read synchronously (files, in-memory data); each record is handed
+/// over without extra allocation.
+pub fn records_from_iter<'a, R, I>(iter: I) -> RecordStream<'a, R>
+where
+    I: IntoIterator<Item = Result<R>>,
+    I::IntoIter: Send + 'a,
+{
+    Box::pin(futures::stream::iter(iter))
+}
+
+/// One stream of a tap.
+///
+/// Only [`name`](Stream::name), [`schema`](Stream::schema) and [`records`](Stream::records)
+/// are required. Records are any `Serialize` type: a struct deriving `Serialize` and
+/// [`Schema`](crate::Schema) is the fast path; `serde_json::Map<String, Value>` suits dynamic
+/// schemas.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Singer stream",
+    note = "implement `singer_sdk::stream::Stream` for `{Self}`: `name`, `schema` and `records` are required"
+)]
+pub trait Stream: Send + Sync + 'static {
+    /// The record type.
+    type Record: Serialize + Send;
+
+    /// The stream name (also its `tap_stream_id`).
+    fn name(&self) -> &str;
+
+    /// The JSON Schema of the records: an object schema with `properties`.
+    fn schema(&self) -> Value;
+
+    /// Top-level properties forming the primary key.
+    fn key_properties(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The property used as bookmark for incremental replication, if any.
+    fn replication_key(&self) -> Option<String> {
+        None
+    }
+
+    /// Whether records come in ascending replication key order. A sorted stream's bookmark
+    /// is resumable mid-stream; a value going backwards is then an error.
+    fn is_sorted(&self) -> bool {
+        false
+    }
+
+    /// The partitions to sync, each with its own bookmark; `None` for a stream without
+    /// partitions. The default reuses the partitions found in the input state.
+    fn partitions(&self, from_state: Vec<Context>) -> Option<Vec<Context>> {
+        if from_state.is_empty() {
+            None
+        } else {
+            Some(from_state)
+        }
+    }
+
+    /// Whether the stream is selected when the catalog says nothing.
+    fn selected_by_default(&self) -> bool {
+        true
+    }
+
+    /// How many records between STATE messages.
+    fn state_message_frequency(&self) -> usize {
+        10_000
+    }
+
+    /// The upper bound for bookmarks of an unsorted stream, captured when its sync starts.
+    /// The default is the sync start time for date-time replication keys, none otherwise.
+    fn replication_signpost(&self, sync_started_at: DateTime<Utc>) -> Option<Value> {
+        let _ = sync_started_at;
+        None
+    }
+
+    /// Produces the records of one partition.
+    ///
+    /// Use [`SyncContext::starting_value`] to ask the source only for new records; the
+    /// runtime drops records older than the bookmark either way.
+    fn records<'a>(&'a self, cx: &'a SyncContext) -> RecordStream<'a, Self::Record>;
+}
+
+/// What a stream needs to know to produce one partition's records.
+#[derive(Debug, Clone, Default)]
+pub struct SyncContext {
+    pub(crate) partition: Option<Context>,
+    pub(crate) starting_value: Option<Value>,
+    pub(crate) record_limit: Option<u64>,
+}
+
+impl SyncContext {
+    /// A context for tests and tools: the given partition and starting value.
+    #[must_use]
+    pub fn new(partition: Option<Context>, starting_value: Option<Value>) -> Self {
+        SyncContext {
+            partition,
+            starting_value,
+            record_limit: None,
+        }
+    }
+
+    /// The partition being synced, if the stream has partitions.
+    #[must_use]
+    pub fn partition(&self) -> Option<&Context> {
+        self.partition.as_ref()
+    }
+
+    /// Where this sync starts: the bookmark from state, or `start_date` from the config,
+    /// whichever is later; `None` for a first full sync.
+    #[must_use]
+    pub fn starting_value(&self) -> Option<&Value> {
+        self.starting_value.as_ref()
+    }
+
+    /// The starting value as a timestamp, when it is one.
+    #[must_use]
+    pub fn starting_timestamp(&self) -> Option<DateTime<FixedOffset>> {
+        self.starting_value
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(crate::state::parse_datetime)
+    }
+
+    /// The most records the runtime will take (set by `--test`); sources may stop early.
+    #[must_use]
+    pub fn record_limit(&self) -> Option<u64> {
+        self.record_limit
+    }
+}

@@ -1,0 +1,890 @@
+//! The [`Tap`] trait and the sync runtime.
+//!
+//! A tap hands the runtime its [`Streams`]; the runtime applies the catalog, restores
+//! bookmarks from state, runs each selected stream, drops records older than the bookmark,
+//! tracks the newest replication key value with a typed comparison, and writes SCHEMA, RECORD
+//! and STATE messages. Records are serialised once, straight into an output buffer; a single
+//! writer puts whole chunks on stdout and applies each chunk's bookmark only after the chunk's
+//! records are written, so a STATE never covers a record that was not emitted before it.
+
+use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::catalog::{self, Catalog, CatalogEntry, ReplicationMethod};
+use crate::error::{Error, Result};
+use crate::logging::{RecordCount, SyncDuration};
+use crate::message::{
+    ActivateVersionMessage, Message, MessageWriter, RecordEncoder, SchemaMessage,
+};
+use crate::settings::Settings;
+use crate::state::{self, KeyKind, KeyValue, State};
+use crate::stream::{Context, Stream, SyncContext};
+
+/// A Singer tap: its settings type and its streams.
+///
+/// ```
+/// use serde::Deserialize;
+/// use singer_sdk::tap::{Streams, Tap};
+/// use singer_sdk::{Result, Settings};
+///
+/// #[derive(Deserialize, Settings)]
+/// struct Config {
+///     /// Where the data lives.
+///     path: String,
+/// }
+///
+/// struct MyTap;
+///
+/// impl Tap for MyTap {
+///     type Settings = Config;
+///     async fn streams(&self, _settings: &Config) -> Result<Streams> {
+///         Ok(Streams::new())
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Singer tap",
+    note = "implement `singer_sdk::tap::Tap` for `{Self}`: a `Settings` type and `streams`"
+)]
+pub trait Tap: Send + Sync + 'static {
+    /// The settings the tap reads from `--config`.
+    type Settings: Settings;
+
+    /// The tap's streams, built from its settings.
+    fn streams(&self, settings: &Self::Settings) -> impl Future<Output = Result<Streams>> + Send;
+
+    /// The capabilities `--about` reports (and Meltano's `capabilities:` should list).
+    fn capabilities(&self) -> Vec<&'static str> {
+        vec![
+            "catalog",
+            "state",
+            "discover",
+            "about",
+            "test",
+            "activate-version",
+            "structured-logging",
+        ]
+    }
+
+    /// How many streams sync at once. The default, 1, gives the same message order on every
+    /// run, as singer-sdk does.
+    fn max_parallelism(&self) -> usize {
+        1
+    }
+}
+
+/// The streams of a tap, each with its own record type.
+#[derive(Default)]
+pub struct Streams {
+    inner: Vec<Arc<dyn AnyStream>>,
+}
+
+impl std::fmt::Debug for Streams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.inner.iter().map(|s| s.name().to_owned()))
+            .finish()
+    }
+}
+
+impl Streams {
+    /// No streams yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Streams::default()
+    }
+
+    /// Adds a stream.
+    #[must_use]
+    pub fn with<S: Stream>(mut self, stream: S) -> Self {
+        self.push(stream);
+        self
+    }
+
+    /// Adds a stream.
+    pub fn push<S: Stream>(&mut self, stream: S) {
+        self.inner.push(Arc::new(stream));
+    }
+
+    /// The number of streams.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether there are no streams.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// The stream names, in order.
+    #[must_use]
+    pub fn names(&self) -> Vec<&str> {
+        self.inner.iter().map(|s| s.name()).collect()
+    }
+
+    /// Checks the stream definitions: unique names, object schemas with `properties`, key
+    /// properties and replication keys that exist in the schema. Call it from a test.
+    ///
+    /// # Errors
+    /// [`Error::StreamDefinition`] for the first mistake found.
+    pub fn check(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for stream in &self.inner {
+            let name = stream.name();
+            let fail = |message: String| Error::StreamDefinition {
+                stream: name.to_owned(),
+                message,
+            };
+            if !seen.insert(name) {
+                return Err(fail(
+                    "two streams have this name; stream names must be unique".to_owned(),
+                ));
+            }
+            let schema = stream.schema();
+            let Some(properties) = crate::schema::properties(&schema) else {
+                return Err(fail("the schema has no `properties` object".to_owned()));
+            };
+            for key in stream.key_properties() {
+                if !properties.contains_key(&key) {
+                    return Err(fail(format!(
+                        "key property `{key}` is not in the schema; add it to `properties` or remove it from the key"
+                    )));
+                }
+            }
+            if let Some(key) = stream.replication_key() {
+                if !properties.contains_key(&key) {
+                    return Err(fail(format!(
+                        "replication key `{key}` is not in the schema; add it to `properties` or choose another key"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The catalog discovery prints: every stream with its schema and standard metadata.
+    #[must_use]
+    pub fn catalog(&self) -> Catalog {
+        let streams = self
+            .inner
+            .iter()
+            .map(|stream| {
+                let schema = stream.schema();
+                let keys = stream.key_properties();
+                let replication_key = stream.replication_key();
+                let metadata = catalog::discover_metadata(
+                    &schema,
+                    &keys,
+                    replication_key.as_deref(),
+                    None,
+                    stream.selected_by_default(),
+                );
+                let method = if replication_key.is_some() {
+                    ReplicationMethod::Incremental
+                } else {
+                    ReplicationMethod::FullTable
+                };
+                CatalogEntry {
+                    tap_stream_id: stream.name().to_owned(),
+                    schema,
+                    metadata,
+                    replication_key,
+                    replication_method: Some(method.as_str().to_owned()),
+                    key_properties: Some(keys),
+                    stream: Some(stream.name().to_owned()),
+                    extra: Map::new(),
+                }
+            })
+            .collect();
+        Catalog {
+            streams,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// The input catalog (`--catalog`); `None` syncs every stream selected by default.
+    pub catalog: Option<Catalog>,
+    /// The input state (`--state`).
+    pub state: State,
+    /// Stop each stream after this many records (`--test` uses 1).
+    pub record_limit: Option<u64>,
+    /// Select every stream whatever the catalog says (`--test`).
+    pub select_all: bool,
+    /// `start_date` from the config: the floor for incremental streams without a bookmark.
+    pub start_date: Option<Value>,
+    /// Emit ACTIVATE_VERSION for full-table streams and version their records.
+    pub emit_activate_version: bool,
+    /// How many streams sync at once.
+    pub max_parallelism: usize,
+}
+
+/// Writes a SCHEMA message per stream and nothing else (`--test=schema`).
+///
+/// # Errors
+/// [`Error::Io`] when writing fails.
+pub fn write_schemas<W: Write>(streams: &Streams, out: &mut MessageWriter<W>) -> Result<()> {
+    for stream in &streams.inner {
+        out.write(&Message::Schema(SchemaMessage {
+            stream: stream.name().to_owned(),
+            schema: stream.schema(),
+            key_properties: stream.key_properties(),
+            bookmark_properties: stream.replication_key().map(|k| vec![k]),
+        }))?;
+    }
+    out.flush()
+}
+
+/// Syncs the selected streams, writing Singer messages to `out`; returns the final state.
+///
+/// # Errors
+/// A catalog that names unknown streams or a replication key outside the schema, a stream
+/// that fails, or output that cannot be written. The state emitted before the failure stays
+/// valid.
+pub async fn sync<W: Write + Send + 'static>(
+    streams: &Streams,
+    options: SyncOptions,
+    out: MessageWriter<W>,
+) -> Result<(State, MessageWriter<W>)> {
+    let plans = plan(streams, &options)?;
+    let started = Utc::now();
+    let initial = Arc::new(options.state.clone());
+    let (sender, receiver) = mpsc::channel::<Chunk>(32);
+    let writer = tokio::task::spawn_blocking(move || write_loop(receiver, out, options.state));
+
+    let parallelism = options.max_parallelism.max(1);
+    let record_limit = options.record_limit;
+    let start_date = options.start_date;
+    let version = options.emit_activate_version.then(|| started.timestamp());
+    let jobs = plans.into_iter().map(|plan| {
+        let sender = sender.clone();
+        let initial = Arc::clone(&initial);
+        let start_date = start_date.clone();
+        async move {
+            let job = Job {
+                plan: &plan,
+                initial: &initial,
+                start_date: start_date.as_ref(),
+                record_limit,
+                started,
+                version,
+                sender,
+            };
+            plan.stream.clone().sync(job).await
+        }
+    });
+    let mut results = futures::stream::iter(jobs).buffer_unordered(parallelism);
+    let mut failure = None;
+    while let Some(result) = results.next().await {
+        if let Err(e) = result {
+            failure.get_or_insert(e);
+            break;
+        }
+    }
+    drop(results);
+    drop(sender);
+    let written = writer
+        .await
+        .map_err(|e| Error::custom(format!("the output writer stopped unexpectedly: {e}")))?;
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    written
+}
+
+/// One selected stream, with the catalog applied.
+struct Plan {
+    stream: Arc<dyn AnyStream>,
+    schema: Value,
+    key_properties: Vec<String>,
+    replication_key: Option<String>,
+    key_kind: KeyKind,
+    /// Top-level properties to drop from records (deselected in the catalog).
+    deselected: Vec<String>,
+}
+
+fn plan(streams: &Streams, options: &SyncOptions) -> Result<Vec<Plan>> {
+    if let Some(catalog) = &options.catalog {
+        for entry in &catalog.streams {
+            if !streams
+                .inner
+                .iter()
+                .any(|s| s.name() == entry.tap_stream_id)
+            {
+                return Err(Error::Catalog(format!(
+                    "stream `{}` is not a stream of this tap (its streams: {}); run --discover for a fresh catalog",
+                    entry.tap_stream_id,
+                    streams.names().join(", ")
+                )));
+            }
+        }
+    }
+    let mut plans = Vec::new();
+    for stream in &streams.inner {
+        let entry = options
+            .catalog
+            .as_ref()
+            .and_then(|c| c.stream(stream.name()));
+        let selected = options.select_all
+            || match (&options.catalog, entry) {
+                (None, _) => stream.selected_by_default(),
+                (Some(_), None) => false,
+                (Some(_), Some(entry)) => entry.is_selected(),
+            };
+        if !selected {
+            tracing::debug!(stream = stream.name(), "Stream not selected; skipping.");
+            continue;
+        }
+        let mut schema = stream.schema();
+        let mut key_properties = stream.key_properties();
+        let mut replication_key = stream.replication_key();
+        let mut deselected = Vec::new();
+        if let Some(entry) = entry {
+            if let Some(keys) = entry.key_properties() {
+                key_properties = keys;
+            }
+            match entry.replication_method() {
+                Some(ReplicationMethod::FullTable) => replication_key = None,
+                _ => {
+                    if let Some(key) = entry.replication_key() {
+                        replication_key = Some(key.to_owned());
+                    }
+                }
+            }
+            if !options.select_all {
+                if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+                    properties.retain(|name, _| {
+                        let keep = entry.is_field_selected(&[name.as_str()])
+                            || key_properties.contains(name)
+                            || replication_key.as_deref() == Some(name.as_str());
+                        if !keep {
+                            deselected.push(name.clone());
+                        }
+                        keep
+                    });
+                }
+                if let Some(Value::Array(required)) = schema.get_mut("required") {
+                    required.retain(|r| {
+                        r.as_str()
+                            .is_none_or(|r| !deselected.iter().any(|d| d == r))
+                    });
+                }
+            }
+        }
+        let properties = crate::schema::properties(&schema);
+        let key_kind = match &replication_key {
+            None => KeyKind::Text,
+            Some(key) => match properties.and_then(|p| p.get(key)) {
+                Some(property) => KeyKind::from_schema(property),
+                None => {
+                    return Err(Error::StreamDefinition {
+                        stream: stream.name().to_owned(),
+                        message: format!(
+                            "replication key `{key}` is not in the schema; choose a property of the stream as replication key"
+                        ),
+                    });
+                }
+            },
+        };
+        plans.push(Plan {
+            stream: Arc::clone(stream),
+            schema,
+            key_properties,
+            replication_key,
+            key_kind,
+            deselected,
+        });
+    }
+    Ok(plans)
+}
+
+/// What a stream's task sends to the writer.
+struct Chunk {
+    /// Whole message lines.
+    bytes: Vec<u8>,
+    /// A bookmark to store once `bytes` are written: (stream, partition, bookmark).
+    bookmark: Option<(String, Option<Context>, Map<String, Value>)>,
+    /// Write a STATE message after this chunk.
+    emit_state: bool,
+}
+
+fn write_loop<W: Write>(
+    mut receiver: mpsc::Receiver<Chunk>,
+    mut out: MessageWriter<W>,
+    mut state: State,
+) -> Result<(State, MessageWriter<W>)> {
+    let mut last_emitted: Option<Value> = None;
+    let mut emit = |state: &State, out: &mut MessageWriter<W>| -> Result<()> {
+        let value = state.to_value();
+        if last_emitted.as_ref() != Some(&value) {
+            out.write_state(&value)?;
+            last_emitted = Some(value);
+        }
+        Ok(())
+    };
+    if !state.is_empty() {
+        emit(&state, &mut out)?;
+    }
+    while let Some(chunk) = receiver.blocking_recv() {
+        out.write_raw(&chunk.bytes)?;
+        if let Some((stream, context, bookmark)) = chunk.bookmark {
+            *state.bookmark_mut(&stream, context.as_ref()) =
+                bookmark_with_context(bookmark, context.as_ref());
+        }
+        if chunk.emit_state {
+            emit(&state, &mut out)?;
+        }
+    }
+    out.flush()?;
+    Ok((state, out))
+}
+
+fn bookmark_with_context(
+    bookmark: Map<String, Value>,
+    context: Option<&Context>,
+) -> Map<String, Value> {
+    match context {
+        None => bookmark,
+        Some(context) => {
+            let mut with = Map::new();
+            with.insert(
+                state::keys::CONTEXT.to_owned(),
+                Value::Object(context.clone()),
+            );
+            with.extend(
+                bookmark
+                    .into_iter()
+                    .filter(|(k, _)| k != state::keys::CONTEXT),
+            );
+            with
+        }
+    }
+}
+
+struct Job<'a> {
+    plan: &'a Plan,
+    initial: &'a State,
+    start_date: Option<&'a Value>,
+    record_limit: Option<u64>,
+    started: DateTime<Utc>,
+    version: Option<i64>,
+    sender: mpsc::Sender<Chunk>,
+}
+
+/// A stream with its record type erased, so streams of different types live in one list.
+trait AnyStream: Send + Sync {
+    fn name(&self) -> &str;
+    fn schema(&self) -> Value;
+    fn key_properties(&self) -> Vec<String>;
+    fn replication_key(&self) -> Option<String>;
+    fn selected_by_default(&self) -> bool;
+    fn sync<'a>(self: Arc<Self>, job: Job<'a>) -> BoxFuture<'a, Result<()>>;
+}
+
+impl<S: Stream> AnyStream for S {
+    fn name(&self) -> &str {
+        Stream::name(self)
+    }
+
+    fn schema(&self) -> Value {
+        Stream::schema(self)
+    }
+
+    fn key_properties(&self) -> Vec<String> {
+        Stream::key_properties(self)
+    }
+
+    fn replication_key(&self) -> Option<String> {
+        Stream::replication_key(self)
+    }
+
+    fn selected_by_default(&self) -> bool {
+        Stream::selected_by_default(self)
+    }
+
+    fn sync<'a>(self: Arc<Self>, job: Job<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let name = Stream::name(&*self).to_owned();
+            sync_stream(&*self, job)
+                .await
+                .map_err(|source| match source {
+                    e
+                    @ (Error::UnsortedStream { .. } | Error::Stream { .. } | Error::Io { .. }) => e,
+                    other => Error::Stream {
+                        stream: name,
+                        source: Box::new(other),
+                    },
+                })
+        })
+    }
+}
+
+/// Bytes buffered per stream before they go to the writer.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+async fn sync_stream<S: Stream>(stream: &S, job: Job<'_>) -> Result<()> {
+    let plan = job.plan;
+    let name = stream.name();
+    let incremental = plan.replication_key.is_some();
+    let version = if incremental { None } else { job.version };
+    let mut bytes = Vec::with_capacity(CHUNK_BYTES + 4096);
+    {
+        let schema = Message::Schema(SchemaMessage {
+            stream: name.to_owned(),
+            schema: plan.schema.clone(),
+            key_properties: plan.key_properties.clone(),
+            bookmark_properties: plan.replication_key.clone().map(|k| vec![k]),
+        });
+        serde_json::to_writer(&mut bytes, &schema)?;
+        bytes.push(b'\n');
+        if let Some(version) = version {
+            let activate = Message::ActivateVersion(ActivateVersionMessage {
+                stream: name.to_owned(),
+                version,
+            });
+            serde_json::to_writer(&mut bytes, &activate)?;
+            bytes.push(b'\n');
+        }
+    }
+    let partitions = stream.partitions(job.initial.partitions(name));
+    let partitions: Vec<Option<Context>> = match partitions {
+        None => vec![None],
+        Some(list) => list.into_iter().map(Some).collect(),
+    };
+    let mut encoder = RecordEncoder::new(name, version);
+    for partition in partitions {
+        let started = Instant::now();
+        let mut run = PartitionRun::new(stream, &job, partition.as_ref());
+        let result = run
+            .records(stream, &job, &mut encoder, &mut bytes, partition.clone())
+            .await;
+        let count = run.count;
+        RecordCount {
+            stream: name,
+            context: partition.as_ref(),
+            count,
+        }
+        .emit();
+        SyncDuration {
+            stream: name,
+            context: partition.as_ref(),
+            seconds: started.elapsed().as_secs_f64(),
+            succeeded: result.is_ok(),
+        }
+        .emit();
+        if let Err(error) = result {
+            // Records already produced were good: write them, with the progress they made
+            // where it is resumable, before failing.
+            let bookmark = run.progress(&job);
+            send(
+                &job,
+                std::mem::take(&mut bytes),
+                Some(bookmark),
+                plan.stream_is_sorted(stream),
+            )
+            .await?;
+            return Err(error);
+        }
+        let bookmark = run.finalize(&job);
+        bytes = send(
+            &job,
+            bytes,
+            Some((name.to_owned(), partition, bookmark)),
+            true,
+        )
+        .await?;
+        tracing::info!(stream = name, records = count, "Stream partition finished.");
+    }
+    send(&job, bytes, None, false).await?;
+    Ok(())
+}
+
+impl Plan {
+    fn stream_is_sorted<S: Stream>(&self, stream: &S) -> bool {
+        self.replication_key.is_some() && stream.is_sorted()
+    }
+}
+
+/// Sends a chunk to the writer and returns a fresh buffer.
+async fn send(
+    job: &Job<'_>,
+    bytes: Vec<u8>,
+    bookmark: Option<(String, Option<Context>, Map<String, Value>)>,
+    emit_state: bool,
+) -> Result<Vec<u8>> {
+    if bytes.is_empty() && bookmark.is_none() && !emit_state {
+        return Ok(bytes);
+    }
+    job.sender
+        .send(Chunk {
+            bytes,
+            bookmark,
+            emit_state,
+        })
+        .await
+        .map_err(|_| {
+            Error::io(
+                "cannot write messages",
+                std::io::ErrorKind::BrokenPipe.into(),
+            )
+        })?;
+    Ok(Vec::with_capacity(CHUNK_BYTES + 4096))
+}
+
+/// The bookkeeping of one partition (or a whole unpartitioned stream) while it syncs.
+struct PartitionRun {
+    /// The bookmark as it stands (from state, then updated).
+    bookmark: Map<String, Value>,
+    partition: Option<Context>,
+    sorted: bool,
+    starting: Option<KeyValue>,
+    max: Option<(KeyValue, Value)>,
+    signpost: Option<Value>,
+    count: u64,
+    emitted_since_state: usize,
+}
+
+impl PartitionRun {
+    fn new<S: Stream>(stream: &S, job: &Job<'_>, partition: Option<&Context>) -> Self {
+        let plan = job.plan;
+        let mut bookmark = job
+            .initial
+            .bookmark(stream.name(), partition)
+            .cloned()
+            .unwrap_or_default();
+        bookmark.remove(state::keys::CONTEXT);
+        let sorted = stream.is_sorted();
+        let mut run = PartitionRun {
+            bookmark,
+            partition: partition.cloned(),
+            sorted,
+            starting: None,
+            max: None,
+            signpost: None,
+            count: 0,
+            emitted_since_state: 0,
+        };
+        let Some(key) = &plan.replication_key else {
+            return run;
+        };
+        // Where to start: the bookmark if it is on this key, raised to start_date if later.
+        let mut starting = None;
+        if run
+            .bookmark
+            .get(state::keys::REPLICATION_KEY)
+            .and_then(Value::as_str)
+            == Some(key)
+        {
+            starting = run
+                .bookmark
+                .get(state::keys::REPLICATION_KEY_VALUE)
+                .filter(|v| !v.is_null())
+                .cloned();
+        }
+        if let Some(start_date) = job.start_date {
+            let later = match &starting {
+                None => true,
+                Some(current) => {
+                    plan.key_kind.compare(start_date, current) == Some(std::cmp::Ordering::Greater)
+                }
+            };
+            if later && plan.key_kind.parse(start_date).is_some() {
+                starting = Some(start_date.clone());
+            }
+        }
+        run.starting = starting.as_ref().and_then(|v| plan.key_kind.parse(v));
+        run.signpost = stream.replication_signpost(job.started).or_else(|| {
+            (plan.key_kind == KeyKind::DateTime)
+                .then(|| Value::from(crate::message::format_timestamp(job.started)))
+        });
+        if let Some(signpost) = &run.signpost {
+            run.bookmark
+                .insert(state::keys::SIGNPOST.to_owned(), signpost.clone());
+        }
+        run.bookmark.insert(
+            state::keys::STARTING_VALUE.to_owned(),
+            starting.unwrap_or(Value::Null),
+        );
+        run
+    }
+
+    async fn records<S: Stream>(
+        &mut self,
+        stream: &S,
+        job: &Job<'_>,
+        encoder: &mut RecordEncoder,
+        bytes: &mut Vec<u8>,
+        partition: Option<Context>,
+    ) -> Result<()> {
+        let plan = job.plan;
+        let cx = SyncContext {
+            partition: partition.clone(),
+            starting_value: self
+                .bookmark
+                .get(state::keys::STARTING_VALUE)
+                .filter(|v| !v.is_null())
+                .cloned(),
+            record_limit: job.record_limit,
+        };
+        let frequency = stream.state_message_frequency().max(1);
+        let mut records = stream.records(&cx);
+        while let Some(record) = records.next().await {
+            let record = record?;
+            if let Some(key) = &plan.replication_key {
+                let raw = crate::record::field_value(&record, key).unwrap_or(Value::Null);
+                match plan.key_kind.parse(&raw) {
+                    Some(parsed) => {
+                        if self.starting.as_ref().is_some_and(|start| parsed < *start) {
+                            continue;
+                        }
+                        self.observe(stream.name(), key, parsed, raw)?;
+                    }
+                    None if !raw.is_null() => {
+                        return Err(Error::custom(format!(
+                            "replication key `{key}` has value {raw}, which is not a valid {}",
+                            match plan.key_kind {
+                                KeyKind::DateTime => "date-time",
+                                KeyKind::Date => "date",
+                                KeyKind::Number => "number",
+                                KeyKind::Text => "value",
+                            }
+                        )));
+                    }
+                    None => {}
+                }
+            }
+            encode(&record, &plan.deselected, encoder, bytes)?;
+            self.count += 1;
+            self.emitted_since_state += 1;
+            if job.record_limit.is_some_and(|limit| self.count >= limit) {
+                break;
+            }
+            if self.emitted_since_state >= frequency {
+                self.emitted_since_state = 0;
+                let bookmark = self.progress(job);
+                *bytes = send(job, std::mem::take(bytes), Some(bookmark), true).await?;
+                encoder.set_time_extracted(
+                    Utc::now(),
+                    job.version.filter(|_| plan.replication_key.is_none()),
+                );
+            } else if bytes.len() >= CHUNK_BYTES {
+                *bytes = send(job, std::mem::take(bytes), None, false).await?;
+                encoder.set_time_extracted(
+                    Utc::now(),
+                    job.version.filter(|_| plan.replication_key.is_none()),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a record's replication key value into account.
+    fn observe(&mut self, stream: &str, key: &str, parsed: KeyValue, raw: Value) -> Result<()> {
+        match &self.max {
+            Some((max, max_raw)) if parsed < *max => {
+                if self.sorted {
+                    return Err(Error::UnsortedStream {
+                        stream: stream.to_owned(),
+                        key: key.to_owned(),
+                        previous: max_raw.to_string(),
+                        current: raw.to_string(),
+                    });
+                }
+            }
+            _ => self.max = Some((parsed, raw)),
+        }
+        Ok(())
+    }
+
+    /// The bookmark mid-sync: sorted streams advance the bookmark itself, unsorted ones keep
+    /// `progress_markers` (not resumable, as in singer-sdk).
+    fn progress(&self, job: &Job<'_>) -> (String, Option<Context>, Map<String, Value>) {
+        let mut bookmark = self.bookmark.clone();
+        if let (Some(key), Some((_, raw))) = (&job.plan.replication_key, &self.max) {
+            if self.sorted {
+                bookmark.insert(
+                    state::keys::REPLICATION_KEY.to_owned(),
+                    Value::from(key.as_str()),
+                );
+                bookmark.insert(state::keys::REPLICATION_KEY_VALUE.to_owned(), raw.clone());
+            } else {
+                let mut markers = Map::new();
+                markers.insert(
+                    state::keys::PROGRESS_NOTE.to_owned(),
+                    Value::from(state::keys::PROGRESS_NOTE_TEXT),
+                );
+                markers.insert(
+                    state::keys::REPLICATION_KEY.to_owned(),
+                    Value::from(key.as_str()),
+                );
+                markers.insert(state::keys::REPLICATION_KEY_VALUE.to_owned(), raw.clone());
+                bookmark.insert(
+                    state::keys::PROGRESS_MARKERS.to_owned(),
+                    Value::Object(markers),
+                );
+            }
+        }
+        (
+            job.plan.stream.name().to_owned(),
+            self.partition.clone(),
+            bookmark,
+        )
+    }
+
+    /// The bookmark at the end of the partition: progress promoted, capped by the signpost.
+    fn finalize(&self, job: &Job<'_>) -> Map<String, Value> {
+        let mut bookmark = self.bookmark.clone();
+        bookmark.remove(state::keys::SIGNPOST);
+        bookmark.remove(state::keys::STARTING_VALUE);
+        bookmark.remove(state::keys::PROGRESS_MARKERS);
+        if let (Some(key), Some((max, raw))) = (&job.plan.replication_key, &self.max) {
+            let mut value = raw.clone();
+            if !self.sorted {
+                if let Some(signpost) = &self.signpost {
+                    if job.plan.key_kind.parse(signpost).is_some_and(|s| *max > s) {
+                        value = signpost.clone();
+                    }
+                }
+            }
+            bookmark.insert(
+                state::keys::REPLICATION_KEY.to_owned(),
+                Value::from(key.as_str()),
+            );
+            bookmark.insert(state::keys::REPLICATION_KEY_VALUE.to_owned(), value);
+        }
+        bookmark
+    }
+}
+
+/// Appends one RECORD line, dropping deselected top-level properties first.
+fn encode<R: Serialize>(
+    record: &R,
+    deselected: &[String],
+    encoder: &RecordEncoder,
+    bytes: &mut Vec<u8>,
+) -> Result<()> {
+    if deselected.is_empty() {
+        return encoder.encode(record, bytes);
+    }
+    let mut value = serde_json::to_value(record)?;
+    if let Value::Object(map) = &mut value {
+        for name in deselected {
+            map.shift_remove(name);
+        }
+    }
+    encoder.encode(&value, bytes)
+}
