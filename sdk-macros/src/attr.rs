@@ -301,6 +301,9 @@ fn unknown_key(path: &syn::Path, attr_name: &str, defs: &[&KeyDef]) -> String {
         .join(", ");
     let mut message =
         format!("unknown key `{name}` in `#[{attr_name}(...)]`; expected one of: {accepted}");
+    if let Some(suggestion) = closest(&name, defs.iter().map(|def| def.name)) {
+        message.push_str(&format!("\nhelp: did you mean `{suggestion}`?"));
+    }
     let (other, others) = if attr_name == "schema" {
         ("setting", SETTING_KEYS)
     } else {
@@ -308,7 +311,7 @@ fn unknown_key(path: &syn::Path, attr_name: &str, defs: &[&KeyDef]) -> String {
     };
     if let Some(def) = others.iter().find(|def| def.name == name) {
         message.push_str(&format!(
-            "\nnote: `{name}` is a `#[{other}(...)]` key: write `#[{other}({})]`",
+            "\nnote: `{name}` belongs in `#[{other}(...)]`, e.g. `#[{other}({})]`",
             def.example
         ));
         if other == "setting" {
@@ -320,6 +323,32 @@ fn unknown_key(path: &syn::Path, attr_name: &str, defs: &[&KeyDef]) -> String {
         );
     }
     message
+}
+
+/// The candidate within a small edit distance of `name` (a typo), if any.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|&(distance, candidate)| {
+            distance > 0 && distance <= 2 && distance < name.len().min(candidate.len())
+        })
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance between `a` and `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, b_char) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(a_char != *b_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// Skips the rest of a key's value, up to the next `,` at this level.
@@ -377,7 +406,7 @@ fn parse_value(def: &KeyDef, attr_name: &str, meta: &ParseNestedMeta<'_>) -> syn
                     ));
                 }
             }
-            quote!(::singer_sdk::__private::Value::from(#text))
+            value_from(text)
         }
         ValueKind::Number | ValueKind::PositiveNumber => {
             let Some(number) = number_literal(&expr) else {
@@ -410,7 +439,7 @@ fn parse_value(def: &KeyDef, attr_name: &str, meta: &ParseNestedMeta<'_>) -> syn
                 ));
             };
             let length = Literal::u64_suffixed(length);
-            quote!(::singer_sdk::__private::Value::from(#length))
+            value_from(length)
         }
         ValueKind::Array => {
             if !matches!(expr, Expr::Array(_)) {
@@ -437,6 +466,11 @@ fn parse_value(def: &KeyDef, attr_name: &str, meta: &ParseNestedMeta<'_>) -> syn
         }
     };
     Ok(KeyKind::Annotate(vec![(def.keyword, value)]))
+}
+
+/// `Value::from(value)`, spelled so it works without the prelude in scope.
+pub(crate) fn value_from(value: impl ToTokens) -> TokenStream {
+    quote!(<::singer_sdk::__private::Value as ::core::convert::From<_>>::from(#value))
 }
 
 /// The string literal `expr` is, if it is one.
@@ -502,7 +536,7 @@ impl Number {
             }
             Self::Float(value) => Literal::f64_suffixed(*value).into_token_stream(),
         };
-        Ok(quote!(::singer_sdk::__private::Value::from(#literal)))
+        Ok(value_from(literal))
     }
 }
 
@@ -577,9 +611,20 @@ mod tests {
             "unknown key `bogus` in `#[schema(...)]`; expected one of: `description`"
         ));
         assert_eq!(messages[2], "duplicate key `format` in `#[schema(...)]`");
-        assert!(messages[3].contains("`secret` is a `#[setting(...)]` key"));
+        assert!(messages[3].contains("`secret` belongs in `#[setting(...)]`"));
         let names: Vec<_> = parsed.keys.iter().map(|key| key.name).collect();
         assert_eq!(names, ["format", "min_length", "minimum"]);
+    }
+
+    #[test]
+    fn suggests_close_keys() {
+        assert_eq!(edit_distance("minimun", "minimum"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(
+            closest("secrte", ["secret", "default"].into_iter()),
+            Some("secret")
+        );
+        assert_eq!(closest("flavor", ["secret", "default"].into_iter()), None);
     }
 
     #[test]
@@ -595,8 +640,8 @@ mod tests {
         assert_eq!(
             values,
             [
-                "minimum: :: singer_sdk :: __private :: Value :: from (- 3i64)",
-                "maximum: :: singer_sdk :: __private :: Value :: from (1.5f64)",
+                "minimum: < :: singer_sdk :: __private :: Value as :: core :: convert :: From < _ >> :: from (- 3i64)",
+                "maximum: < :: singer_sdk :: __private :: Value as :: core :: convert :: From < _ >> :: from (1.5f64)",
             ]
         );
     }
@@ -629,11 +674,9 @@ mod tests {
             .collect();
         assert_eq!(messages.len(), 3, "{messages:#?}");
         assert!(messages[0].starts_with("`env` must be an environment variable name"));
-        assert!(
-            messages[1].contains(
-                "`format` is a `#[schema(...)]` key: write `#[schema(format = \"email\")]`"
-            )
-        );
+        assert!(messages[1].contains(
+            "`format` belongs in `#[schema(...)]`, e.g. `#[schema(format = \"email\")]`"
+        ));
         assert_eq!(messages[2], "duplicate key `secret` in `#[setting(...)]`");
         let keywords: Vec<_> = parsed.annotations().map(|(keyword, _)| *keyword).collect();
         assert_eq!(keywords, ["secret", "writeOnly", "default"]);

@@ -9,6 +9,7 @@ use syn::spanned::Spanned;
 use syn::{DeriveInput, LitStr, Type};
 
 use crate::ast::{Container, Data, Derive, Field, Style, Tag, Variant};
+use crate::attr::value_from;
 use crate::check;
 use crate::ctxt::Errors;
 
@@ -139,10 +140,7 @@ fn container_annotations(container: &Container<'_>) -> Vec<Annotation> {
 
 fn description(docs: &str) -> Annotation {
     let docs = LitStr::new(docs, Span::call_site());
-    (
-        "description",
-        quote!(::singer_sdk::__private::Value::from(#docs)),
-    )
+    ("description", value_from(docs))
 }
 
 /// `schema` with `annotations` added (replacing keywords it already has).
@@ -355,7 +353,7 @@ mod tests {
             )
         );
         assert!(out.contains(
-            ":: singer_sdk :: __private :: property (& mut __object , \"id\" , :: singer_sdk :: __private :: annotate (< i64 as :: singer_sdk :: schema :: Schema > :: json_schema () , [(\"description\" , :: singer_sdk :: __private :: Value :: from (\"The id.\"))]) , true) ;"
+            ":: singer_sdk :: __private :: property (& mut __object , \"id\" , :: singer_sdk :: __private :: annotate (< i64 as :: singer_sdk :: schema :: Schema > :: json_schema () , [(\"description\" , < :: singer_sdk :: __private :: Value as :: core :: convert :: From < _ >> :: from (\"The id.\"))]) , true) ;"
         ), "{out}");
         assert!(out.contains("\"name\" , < Option < T > as :: singer_sdk :: schema :: Schema > :: json_schema () , false"));
         assert!(!out.contains("Settings"));

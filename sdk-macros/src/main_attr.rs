@@ -117,7 +117,7 @@ fn check(function: &ItemFn, errors: &Errors) {
     if let Some(token) = &sig.asyncness {
         errors.spanned(
             token,
-            "remove `async`: the runtime starts its own tokio runtime; `main` only builds the \
+            "remove `async`: singer-sdk starts its own tokio runtime; `main` only builds the \
              connector",
         );
     }

@@ -4,6 +4,8 @@
 //! Run with `cargo bench -p singer-sdk --bench tap_runtime`; `-- --records N` changes the count.
 //! Prints a Markdown table. No assertion: figures are for people and for the closing notes.
 
+#![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+
 use std::hint::black_box;
 use std::io::Write;
 use std::time::Instant;

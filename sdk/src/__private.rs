@@ -20,7 +20,17 @@ pub trait Plugin<K> {
 
 impl<T: crate::tap::Tap> Plugin<TapKind> for T {
     fn run(self, info: PackageInfo) -> ExitCode {
-        crate::cli::run_tap(self, info)
+        crate::cli::run_tap(&self, info)
+    }
+}
+
+/// Marker for targets in [`Plugin`].
+#[derive(Debug)]
+pub struct TargetKind;
+
+impl<T: crate::target::Target> Plugin<TargetKind> for T {
+    fn run(self, info: PackageInfo) -> ExitCode {
+        crate::cli::run_target(&self, info)
     }
 }
 
@@ -114,7 +124,9 @@ pub fn string_enum(names: &[&str]) -> Value {
 /// `{"anyOf": branches}`.
 #[must_use]
 pub fn any_of(branches: Vec<Value>) -> Value {
-    json!({"anyOf": branches})
+    let mut object = Map::new();
+    object.insert("anyOf".to_owned(), Value::Array(branches));
+    Value::Object(object)
 }
 
 /// `schema` without its `required` list: a flattened `Option<_>` may be missing entirely.

@@ -304,7 +304,7 @@ pub fn discover_metadata(
             };
             push_property(
                 &mut entries,
-                vec!["properties".to_owned(), name.clone()],
+                &["properties".to_owned(), name.clone()],
                 property,
                 inclusion,
             );
@@ -345,22 +345,22 @@ pub fn discover_metadata(
 
 fn push_property(
     entries: &mut Vec<MetadataEntry>,
-    breadcrumb: Vec<String>,
+    breadcrumb: &[String],
     schema: &Value,
     inclusion: Inclusion,
 ) {
     let mut metadata = Map::new();
     metadata.insert(keys::INCLUSION.to_owned(), Value::from(inclusion.as_str()));
     entries.push(MetadataEntry {
-        breadcrumb: breadcrumb.clone(),
+        breadcrumb: breadcrumb.to_vec(),
         metadata,
     });
     if let Some(properties) = crate::schema::properties(schema) {
         for (name, property) in properties {
-            let mut child = breadcrumb.clone();
+            let mut child = breadcrumb.to_vec();
             child.push("properties".to_owned());
             child.push(name.clone());
-            push_property(entries, child, property, Inclusion::Available);
+            push_property(entries, &child, property, Inclusion::Available);
         }
     }
 }
@@ -370,7 +370,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn entry(metadata: Value) -> CatalogEntry {
+    fn entry(metadata: &Value) -> CatalogEntry {
         serde_json::from_value(json!({
             "tap_stream_id": "s",
             "schema": {"properties": {"a": {"properties": {"b": {}}}, "k": {}}},
@@ -381,7 +381,7 @@ mod tests {
 
     #[test]
     fn selection_follows_singer_sdk_rules() {
-        let e = entry(json!([
+        let e = entry(&json!([
             {"breadcrumb": [], "metadata": {"selected": true}},
             {"breadcrumb": ["properties", "a"], "metadata": {"selected": false}},
             {"breadcrumb": ["properties", "a", "properties", "b"], "metadata": {"selected": true}},
@@ -396,13 +396,13 @@ mod tests {
 
     #[test]
     fn string_booleans_and_legacy_keys() {
-        let e = entry(json!([{"breadcrumb": [], "metadata": {"selected": "true"}}]));
+        let e = entry(&json!([{"breadcrumb": [], "metadata": {"selected": "true"}}]));
         assert!(e.is_selected());
-        let e = entry(json!([{"breadcrumb": [], "metadata": {"selected-by-default": false}}]));
+        let e = entry(&json!([{"breadcrumb": [], "metadata": {"selected-by-default": false}}]));
         assert!(!e.is_selected());
-        let e = entry(json!([{"breadcrumb": [], "metadata": {"inclusion": "available"}}]));
+        let e = entry(&json!([{"breadcrumb": [], "metadata": {"inclusion": "available"}}]));
         assert!(!e.is_selected());
-        let e = entry(json!([]));
+        let e = entry(&json!([]));
         assert!(e.is_selected());
     }
 

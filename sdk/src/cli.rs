@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use serde_json::Value;
@@ -20,6 +21,7 @@ use crate::message::MessageWriter;
 use crate::settings::{self, ConfigSource, Settings};
 use crate::state::State;
 use crate::tap::{self, SyncOptions, Tap};
+use crate::target::{Target, TargetOptions};
 
 /// Who the connector is, taken from its Cargo package by `#[singer_sdk::main]`.
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +72,28 @@ pub struct TapArgs {
     pub test: Option<TestMode>,
 }
 
+/// The target (and mapper) command line.
+#[derive(Debug, Clone, Parser)]
+#[command(about = "Execute the Singer target.", disable_version_flag = true)]
+pub struct TargetArgs {
+    /// Print the connector and SDK versions and exit.
+    #[arg(long)]
+    pub version: bool,
+    /// Print what the connector is, its capabilities and settings, and exit.
+    #[arg(long)]
+    pub about: bool,
+    /// Output format of --about.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub format: Option<AboutFormat>,
+    /// A JSON config file, or ENV to read settings from environment variables. Repeatable:
+    /// later files override earlier ones; ENV overrides all files.
+    #[arg(long, short = 'c', value_name = "PATH|ENV")]
+    pub config: Vec<String>,
+    /// Read Singer messages from this file instead of stdin.
+    #[arg(long, value_name = "PATH")]
+    pub input: Option<PathBuf>,
+}
+
 /// What `--test` does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TestMode {
@@ -81,7 +105,7 @@ pub enum TestMode {
 
 /// Runs a tap as a process: parses `std::env::args`, sets up logging, runs, and turns the
 /// outcome into an exit code (errors go to stderr, one line per cause).
-pub fn run_tap<T: Tap>(tap: T, info: PackageInfo) -> ExitCode {
+pub fn run_tap<T: Tap>(tap: &T, info: PackageInfo) -> ExitCode {
     let args = match parse_args::<TapArgs>(info, std::env::args_os()) {
         Ok(args) => args,
         Err(e) => {
@@ -93,13 +117,135 @@ pub fn run_tap<T: Tap>(tap: T, info: PackageInfo) -> ExitCode {
         crate::logging::init(info.name);
     }
     let stdout = MessageWriter::stdout();
-    match run_tap_with(&tap, info, &args, stdout) {
+    match run_tap_with(tap, info, &args, stdout) {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "{}", report(&error));
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// Runs a target as a process: parses `std::env::args`, sets up logging, loads stdin (or
+/// `--input`), and turns the outcome into an exit code.
+pub fn run_target<T: Target>(target: &T, info: PackageInfo) -> ExitCode {
+    let args = match parse_args::<TargetArgs>(info, std::env::args_os()) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    if !args.version && !args.about {
+        crate::logging::init(info.name);
+    }
+    let result = match &args.input {
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => run_target_with(
+                target,
+                info,
+                &args,
+                std::io::BufReader::with_capacity(256 * 1024, file),
+                MessageWriter::stdout(),
+            ),
+            Err(source) => Err(Error::Read {
+                what: "input file",
+                path: path.clone(),
+                source,
+            }),
+        },
+        None => run_target_with(
+            target,
+            info,
+            &args,
+            std::io::BufReader::with_capacity(256 * 1024, std::io::stdin().lock()),
+            MessageWriter::stdout(),
+        ),
+    };
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "{}", report(&error));
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// Runs a target with parsed arguments on `input`, writing acknowledged state (and
+/// `--about`/`--version` output) to `out`. Used by [`run_target`]; call it from tests.
+///
+/// # Errors
+/// Bad config, invalid settings, malformed input, or a failing sink.
+pub fn run_target_with<T: Target, R: std::io::BufRead, W: Write>(
+    target: &T,
+    info: PackageInfo,
+    args: &TargetArgs,
+    input: R,
+    mut out: MessageWriter<W>,
+) -> Result<MessageWriter<W>> {
+    let capabilities = target.capabilities();
+    let builtins = crate::target::builtin_settings(&capabilities);
+    let schema = crate::about::with_builtins(T::Settings::settings_schema(), &builtins);
+    if print_version_or_about(
+        info,
+        args.version,
+        args.about,
+        args.format,
+        &capabilities,
+        &schema,
+        &mut out,
+    )? {
+        return Ok(out);
+    }
+    let sources: Vec<ConfigSource> = args.config.iter().map(|c| ConfigSource::parse(c)).collect();
+    let mut config = settings::load(&sources, info.name, &schema)?;
+    settings::apply_defaults(&mut config, &schema);
+    settings::validate(&config, &schema)?;
+    let options = TargetOptions::from_config(&config);
+    let user_settings: T::Settings = settings::deserialize(
+        strip_undeclared(config, &T::Settings::settings_schema(), &builtins),
+        &schema,
+    )?;
+    let client = Arc::new(target.connect(user_settings, &options)?);
+    crate::target::load(target, client, &options, input, &mut out)?;
+    out.flush()?;
+    Ok(out)
+}
+
+/// Handles `--version` and `--about`; `true` when one of them was printed.
+fn print_version_or_about<W: Write>(
+    info: PackageInfo,
+    version: bool,
+    about: bool,
+    format: Option<AboutFormat>,
+    capabilities: &[&'static str],
+    schema: &Value,
+    out: &mut MessageWriter<W>,
+) -> Result<bool> {
+    if version {
+        out.write_raw(
+            format!(
+                "{} v{}, singer-sdk (Rust) v{SDK_VERSION}\n",
+                info.name, info.version
+            )
+            .as_bytes(),
+        )?;
+    } else if about {
+        let about = About {
+            name: info.name.to_owned(),
+            description: (!info.description.is_empty()).then(|| info.description.to_owned()),
+            version: info.version.to_owned(),
+            sdk_version: SDK_VERSION.to_owned(),
+            supported_python_versions: None,
+            capabilities: capabilities.iter().map(|c| (*c).to_owned()).collect(),
+            settings: schema.clone(),
+        };
+        out.write_raw(about.render(format.unwrap_or_default()).as_bytes())?;
+    } else {
+        return Ok(false);
+    }
+    out.flush()?;
+    Ok(true)
 }
 
 /// Parses a command line for the connector named in `info`.
@@ -127,33 +273,18 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
     out: MessageWriter<W>,
 ) -> Result<MessageWriter<W>> {
     let mut out = out;
-    let schema = crate::about::with_builtins(
-        T::Settings::settings_schema(),
-        &crate::about::tap_builtin_settings(),
-    );
-    if args.version {
-        out.write_raw(
-            format!(
-                "{} v{}, singer-sdk (Rust) v{SDK_VERSION}\n",
-                info.name, info.version
-            )
-            .as_bytes(),
-        )?;
-        out.flush()?;
-        return Ok(out);
-    }
-    if args.about {
-        let about = About {
-            name: info.name.to_owned(),
-            description: (!info.description.is_empty()).then(|| info.description.to_owned()),
-            version: info.version.to_owned(),
-            sdk_version: SDK_VERSION.to_owned(),
-            supported_python_versions: None,
-            capabilities: tap.capabilities().into_iter().map(str::to_owned).collect(),
-            settings: schema,
-        };
-        out.write_raw(about.render(args.format.unwrap_or_default()).as_bytes())?;
-        out.flush()?;
+    let builtins = crate::about::tap_builtin_settings();
+    let schema = crate::about::with_builtins(T::Settings::settings_schema(), &builtins);
+    let capabilities = tap.capabilities();
+    if print_version_or_about(
+        info,
+        args.version,
+        args.about,
+        args.format,
+        &capabilities,
+        &schema,
+        &mut out,
+    )? {
         return Ok(out);
     }
     let sources: Vec<ConfigSource> = args.config.iter().map(|c| ConfigSource::parse(c)).collect();
@@ -166,7 +297,7 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let user_settings: T::Settings = settings::deserialize(
-        strip_undeclared_builtins(config, &T::Settings::settings_schema()),
+        strip_undeclared(config, &T::Settings::settings_schema(), &builtins),
         &schema,
     )?;
 
@@ -215,11 +346,11 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
 
 /// Drops built-in settings the connector's own settings type does not declare, so a settings
 /// struct with `deny_unknown_fields` still parses.
-fn strip_undeclared_builtins(
+fn strip_undeclared(
     mut config: serde_json::Map<String, Value>,
     own_schema: &Value,
+    builtins: &Value,
 ) -> serde_json::Map<String, Value> {
-    let builtins = crate::about::tap_builtin_settings();
     let own = crate::schema::properties(own_schema);
     if let Some(builtins) = builtins.as_object() {
         for name in builtins.keys() {

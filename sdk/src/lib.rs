@@ -13,6 +13,8 @@
 //! | [`tap`] | the [`Tap`](tap::Tap) trait and the sync runtime |
 //! | [`cli`] | the generated command line |
 //! | [`logging`] | stderr logs and METRIC lines |
+//! | [`target`] | the [`Target`](target::Target) trait and the load runtime |
+//! | [`sink`] | the [`Sink`](sink::Sink) trait and batches |
 //! | [`about`] | `--about` rendering |
 #![doc(test(attr(deny(warnings))))]
 
@@ -25,9 +27,11 @@ pub mod message;
 pub mod record;
 pub mod schema;
 pub mod settings;
+pub mod sink;
 pub mod state;
 pub mod stream;
 pub mod tap;
+pub mod target;
 
 #[doc(hidden)]
 pub mod __private;

@@ -132,16 +132,21 @@ impl Message {
             message,
             excerpt: excerpt(line),
         };
-        let value: Value =
-            serde_json::from_str(line).map_err(|e| fail(format!("not valid JSON ({e})")))?;
-        let Value::Object(mut map) = value else {
-            return Err(fail("a Singer message must be a JSON object".to_owned()));
-        };
-        let Some(kind) = map.get("type").and_then(Value::as_str) else {
-            return Err(fail("message has no string `type`".to_owned()));
+        let envelope: Envelope<'_> = serde_json::from_str(line).map_err(|e| {
+            if e.is_data() {
+                fail("a Singer message must be a JSON object with a string `type`".to_owned())
+            } else {
+                fail(format!(
+                    "not valid JSON ({})",
+                    crate::settings::json_reason(&e)
+                ))
+            }
+        })?;
+        let Some(kind) = envelope.kind else {
+            return Err(fail("message has no `type`".to_owned()));
         };
         let kind = kind.to_ascii_uppercase();
-        let stream = |map: &mut Map<String, Value>| match map.remove("stream") {
+        let stream = |value: Option<Value>| match value {
             Some(Value::String(s)) => Ok(s),
             _ => Err(fail(format!("{kind} message has no string `stream`"))),
         };
@@ -150,7 +155,7 @@ impl Message {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::Number(n)) => n
                     .as_i64()
-                    .or_else(|| n.as_f64().map(|f| f as i64))
+                    .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
                     .map(Some)
                     .ok_or_else(|| fail("`version` must be an integer".to_owned())),
                 Some(_) => Err(fail("`version` must be an integer".to_owned())),
@@ -158,15 +163,15 @@ impl Message {
         };
         Ok(match kind.as_str() {
             names::SCHEMA => {
-                let stream = stream(&mut map)?;
-                let schema = map
-                    .remove("schema")
+                let stream = stream(envelope.stream)?;
+                let schema = envelope
+                    .schema
                     .ok_or_else(|| fail(format!("SCHEMA for `{stream}` has no `schema`")))?;
-                let key_properties = string_list(map.remove("key_properties"))
+                let key_properties = string_list(envelope.key_properties)
                     .map_err(|()| fail("`key_properties` must be a list of strings".to_owned()))?
                     .unwrap_or_default();
                 let bookmark_properties =
-                    string_list(map.remove("bookmark_properties")).map_err(|()| {
+                    string_list(envelope.bookmark_properties).map_err(|()| {
                         fail("`bookmark_properties` must be a list of strings".to_owned())
                     })?;
                 Message::Schema(SchemaMessage {
@@ -177,8 +182,8 @@ impl Message {
                 })
             }
             names::RECORD => {
-                let stream = stream(&mut map)?;
-                let Some(Value::Object(record)) = map.remove("record") else {
+                let stream = stream(envelope.stream)?;
+                let Some(Value::Object(record)) = envelope.record else {
                     return Err(fail(format!(
                         "RECORD for `{stream}` has no object `record`"
                     )));
@@ -186,36 +191,66 @@ impl Message {
                 Message::Record(RecordMessage {
                     stream,
                     record,
-                    version: version(map.remove("version"))?,
-                    time_extracted: match map.remove("time_extracted") {
+                    version: version(envelope.version)?,
+                    time_extracted: match envelope.time_extracted {
                         Some(Value::String(s)) => Some(s),
                         _ => None,
                     },
                 })
             }
             names::STATE => Message::State(StateMessage {
-                value: map.remove("value").unwrap_or(Value::Null),
+                value: envelope.value.unwrap_or(Value::Null),
             }),
             names::ACTIVATE_VERSION => {
-                let stream = stream(&mut map)?;
-                let version = version(map.remove("version"))?
+                let stream = stream(envelope.stream)?;
+                let version = version(envelope.version)?
                     .ok_or_else(|| fail("ACTIVATE_VERSION has no `version`".to_owned()))?;
                 Message::ActivateVersion(ActivateVersionMessage { stream, version })
             }
             names::BATCH => {
-                let stream = stream(&mut map)?;
-                let manifest = string_list(map.remove("manifest"))
+                let stream = stream(envelope.stream)?;
+                let manifest = string_list(envelope.manifest)
                     .map_err(|()| fail("`manifest` must be a list of strings".to_owned()))?
                     .unwrap_or_default();
                 Message::Batch(BatchMessage {
                     stream,
-                    encoding: map.remove("encoding").unwrap_or(Value::Null),
+                    encoding: envelope.encoding.unwrap_or(Value::Null),
                     manifest,
                 })
             }
-            _ => Message::Unknown(map),
+            _ => match serde_json::from_str(line) {
+                Ok(Value::Object(map)) => Message::Unknown(map),
+                _ => return Err(fail("a Singer message must be a JSON object".to_owned())),
+            },
         })
     }
+}
+
+/// The fields of any Singer message, read in one pass; unknown keys are skipped.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    stream: Option<Value>,
+    #[serde(default)]
+    record: Option<Value>,
+    #[serde(default)]
+    schema: Option<Value>,
+    #[serde(default)]
+    key_properties: Option<Value>,
+    #[serde(default)]
+    bookmark_properties: Option<Value>,
+    #[serde(default)]
+    value: Option<Value>,
+    #[serde(default)]
+    time_extracted: Option<Value>,
+    #[serde(default)]
+    version: Option<Value>,
+    #[serde(default)]
+    encoding: Option<Value>,
+    #[serde(default)]
+    manifest: Option<Value>,
 }
 
 fn string_list(value: Option<Value>) -> std::result::Result<Option<Vec<String>>, ()> {

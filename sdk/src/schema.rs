@@ -73,6 +73,12 @@ pub fn nullable(mut schema: Value) -> Value {
         Some(_) => {}
         None => return json!({"anyOf": [schema, {"type": "null"}]}),
     }
+    // An `enum` must list `null` too, or the widened type still rejects it.
+    if let Some(Value::Array(values)) = object.get_mut("enum") {
+        if !values.contains(&Value::Null) {
+            values.push(Value::Null);
+        }
+    }
     schema
 }
 
@@ -232,6 +238,10 @@ mod tests {
             json!({"anyOf": [{"anyOf": [{"type": "integer"}]}, {"type": "null"}]})
         );
         assert_eq!(nullable(json!({})), json!({}));
+        assert_eq!(
+            nullable(json!({"type": "string", "enum": ["a"]})),
+            json!({"type": ["string", "null"], "enum": ["a", null]})
+        );
     }
 
     #[test]

@@ -329,14 +329,14 @@ impl Redactor {
     #[must_use]
     pub fn new(config: &Map<String, Value>, schema: &Value) -> Self {
         let mut redactor = Redactor::default();
-        redactor.collect(schema, &Value::Object(config.clone()), String::new());
+        redactor.collect(schema, &Value::Object(config.clone()), "");
         redactor
             .secret_values
             .sort_by_key(|v| std::cmp::Reverse(v.len()));
         redactor
     }
 
-    fn collect(&mut self, schema: &Value, value: &Value, pointer: String) {
+    fn collect(&mut self, schema: &Value, value: &Value, pointer: &str) {
         let Some(properties) = crate::schema::properties(schema) else {
             return;
         };
@@ -347,7 +347,7 @@ impl Redactor {
                 self.secret_paths.push(child.clone());
                 collect_strings(field, &mut self.secret_values);
             } else {
-                self.collect(property, field, child);
+                self.collect(property, field, &child);
             }
         }
     }

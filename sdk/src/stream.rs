@@ -25,7 +25,9 @@
 //!             .map(|(i, name)| Ok(Planet { id: i as i64, name: name.into() })))
 //!     }
 //! }
-//! # use singer_sdk::schema::Schema as _;
+//!
+//! let streams = singer_sdk::tap::Streams::new().with(Planets);
+//! assert_eq!(streams.names(), ["planets"]);
 //! ```
 
 use std::pin::Pin;

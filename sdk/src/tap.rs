@@ -7,6 +7,7 @@
 //! writer puts whole chunks on stdout and applies each chunk's bookmark only after the chunk's
 //! records are written, so a STATE never covers a record that was not emitted before it.
 
+use std::cmp::Ordering;
 use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use crate::message::{
     ActivateVersionMessage, Message, MessageWriter, RecordEncoder, SchemaMessage,
 };
 use crate::settings::Settings;
-use crate::state::{self, KeyKind, KeyValue, State};
+use crate::state::{self, KeyKind, State};
 use crate::stream::{Context, Stream, SyncContext};
 
 /// A Singer tap: its settings type and its streams.
@@ -46,10 +47,16 @@ use crate::stream::{Context, Stream, SyncContext};
 ///
 /// impl Tap for MyTap {
 ///     type Settings = Config;
-///     async fn streams(&self, _settings: &Config) -> Result<Streams> {
+///     async fn streams(&self, settings: &Config) -> Result<Streams> {
+///         if settings.path.is_empty() {
+///             return Err(singer_sdk::Error::custom("`path` is empty; set it to a folder"));
+///         }
 ///         Ok(Streams::new())
 ///     }
 /// }
+///
+/// // `#[singer_sdk::main] fn main() -> MyTap { MyTap }` turns it into a full binary.
+/// let _tap = MyTap;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Singer tap",
@@ -651,8 +658,8 @@ struct PartitionRun {
     bookmark: Map<String, Value>,
     partition: Option<Context>,
     sorted: bool,
-    starting: Option<KeyValue>,
-    max: Option<(KeyValue, Value)>,
+    starting: Option<Value>,
+    max: Option<Value>,
     signpost: Option<Value>,
     count: u64,
     emitted_since_state: usize,
@@ -699,14 +706,16 @@ impl PartitionRun {
             let later = match &starting {
                 None => true,
                 Some(current) => {
-                    plan.key_kind.compare(start_date, current) == Some(std::cmp::Ordering::Greater)
+                    plan.key_kind.compare(start_date, current) == Some(Ordering::Greater)
                 }
             };
             if later && plan.key_kind.parse(start_date).is_some() {
                 starting = Some(start_date.clone());
             }
         }
-        run.starting = starting.as_ref().and_then(|v| plan.key_kind.parse(v));
+        run.starting = starting
+            .clone()
+            .filter(|v| plan.key_kind.parse(v).is_some());
         run.signpost = stream.replication_signpost(job.started).or_else(|| {
             (plan.key_kind == KeyKind::DateTime)
                 .then(|| Value::from(crate::message::format_timestamp(job.started)))
@@ -746,25 +755,8 @@ impl PartitionRun {
             let record = record?;
             if let Some(key) = &plan.replication_key {
                 let raw = crate::record::field_value(&record, key).unwrap_or(Value::Null);
-                match plan.key_kind.parse(&raw) {
-                    Some(parsed) => {
-                        if self.starting.as_ref().is_some_and(|start| parsed < *start) {
-                            continue;
-                        }
-                        self.observe(stream.name(), key, parsed, raw)?;
-                    }
-                    None if !raw.is_null() => {
-                        return Err(Error::custom(format!(
-                            "replication key `{key}` has value {raw}, which is not a valid {}",
-                            match plan.key_kind {
-                                KeyKind::DateTime => "date-time",
-                                KeyKind::Date => "date",
-                                KeyKind::Number => "number",
-                                KeyKind::Text => "value",
-                            }
-                        )));
-                    }
-                    None => {}
+                if !raw.is_null() && !self.observe(stream.name(), key, plan.key_kind, raw)? {
+                    continue;
                 }
             }
             encode(&record, &plan.deselected, encoder, bytes)?;
@@ -792,29 +784,56 @@ impl PartitionRun {
         Ok(())
     }
 
-    /// Takes a record's replication key value into account.
-    fn observe(&mut self, stream: &str, key: &str, parsed: KeyValue, raw: Value) -> Result<()> {
+    /// Takes a record's replication key value into account; `false` when the record is older
+    /// than the starting value and must be skipped.
+    fn observe(&mut self, stream: &str, key: &str, kind: KeyKind, raw: Value) -> Result<bool> {
+        let invalid = || {
+            Error::custom(format!(
+                "replication key `{key}` has value {raw}, which is not a valid {}",
+                match kind {
+                    KeyKind::DateTime => "date-time",
+                    KeyKind::Date => "date",
+                    KeyKind::Number => "number",
+                    KeyKind::Text => "value",
+                }
+            ))
+        };
+        if let Some(start) = &self.starting {
+            match kind.compare(&raw, start) {
+                Some(Ordering::Less) => return Ok(false),
+                Some(_) => {}
+                None => return Err(invalid()),
+            }
+        }
         match &self.max {
-            Some((max, max_raw)) if parsed < *max => {
-                if self.sorted {
+            None => {
+                if kind.parse(&raw).is_none() {
+                    return Err(invalid());
+                }
+                self.max = Some(raw);
+            }
+            Some(max) => match kind.compare(&raw, max) {
+                None => return Err(invalid()),
+                Some(Ordering::Less) if self.sorted => {
                     return Err(Error::UnsortedStream {
                         stream: stream.to_owned(),
                         key: key.to_owned(),
-                        previous: max_raw.to_string(),
+                        previous: max.to_string(),
                         current: raw.to_string(),
                     });
                 }
-            }
-            _ => self.max = Some((parsed, raw)),
+                Some(Ordering::Less) => {}
+                Some(_) => self.max = Some(raw),
+            },
         }
-        Ok(())
+        Ok(true)
     }
 
     /// The bookmark mid-sync: sorted streams advance the bookmark itself, unsorted ones keep
     /// `progress_markers` (not resumable, as in singer-sdk).
     fn progress(&self, job: &Job<'_>) -> (String, Option<Context>, Map<String, Value>) {
         let mut bookmark = self.bookmark.clone();
-        if let (Some(key), Some((_, raw))) = (&job.plan.replication_key, &self.max) {
+        if let (Some(key), Some(raw)) = (&job.plan.replication_key, &self.max) {
             if self.sorted {
                 bookmark.insert(
                     state::keys::REPLICATION_KEY.to_owned(),
@@ -851,11 +870,11 @@ impl PartitionRun {
         bookmark.remove(state::keys::SIGNPOST);
         bookmark.remove(state::keys::STARTING_VALUE);
         bookmark.remove(state::keys::PROGRESS_MARKERS);
-        if let (Some(key), Some((max, raw))) = (&job.plan.replication_key, &self.max) {
+        if let (Some(key), Some(raw)) = (&job.plan.replication_key, &self.max) {
             let mut value = raw.clone();
             if !self.sorted {
                 if let Some(signpost) = &self.signpost {
-                    if job.plan.key_kind.parse(signpost).is_some_and(|s| *max > s) {
+                    if job.plan.key_kind.compare(raw, signpost) == Some(Ordering::Greater) {
                         value = signpost.clone();
                     }
                 }

@@ -223,3 +223,54 @@ fn schemas_build() {
         assert!(schema.is_object());
     }
 }
+
+/// The generated code names everything by absolute path.
+pub mod no_prelude {
+    #![no_implicit_prelude]
+
+    /// A record in a module without the prelude.
+    #[derive(::singer_sdk::Schema)]
+    pub struct Bare<'a, T> {
+        /// Borrowed.
+        pub name: &'a str,
+        /// Raw identifier.
+        #[schema(examples = [true, false], minimum = -1.5, title = "Type")]
+        pub r#type: ::std::option::Option<T>,
+        /// Custom.
+        #[schema(with = "super::custom", min_length = 1)]
+        pub custom: u8,
+    }
+
+    /// Settings in a module without the prelude.
+    #[derive(::singer_sdk::Settings, ::serde::Deserialize)]
+    pub struct Config {
+        /// Token.
+        #[setting(secret, default = "x", env = "TOKEN")]
+        #[serde(default)]
+        pub token: ::std::string::String,
+    }
+
+    /// An enum in a module without the prelude.
+    #[derive(::singer_sdk::Schema)]
+    pub enum Choice {
+        /// A.
+        A,
+        /// B.
+        B(u8),
+    }
+}
+
+#[test]
+fn no_prelude_schemas() {
+    let schema = <no_prelude::Bare<'_, bool>>::json_schema();
+    assert_eq!(
+        schema["properties"]["type"]["type"],
+        serde_json::json!(["boolean", "null"])
+    );
+    assert_eq!(schema["required"], serde_json::json!(["name", "custom"]));
+    assert!(no_prelude::Choice::json_schema()["anyOf"].is_array());
+    assert_eq!(
+        no_prelude::Config::settings_schema()["properties"]["token"]["default"],
+        "x"
+    );
+}

@@ -37,6 +37,5 @@ mod app {
 
 #[test]
 fn main_is_a_process_entry_point() {
-    let main: fn() -> ExitCode = app::main;
-    assert_ne!(main as usize, 0);
+    let _main: fn() -> ExitCode = app::main;
 }

@@ -97,10 +97,10 @@ fn settings_schema() {
     assert_eq!(ProxySettings::settings_schema(), proxy);
     assert_eq!(OAuth::json_schema(), oauth);
 
-    let mut nullable_proxy = proxy.clone();
+    let mut nullable_proxy = proxy;
     nullable_proxy["type"] = json!(["object", "null"]);
     nullable_proxy["description"] = json!("How to reach the API through a proxy.");
-    let mut described_oauth = oauth.clone();
+    let mut described_oauth = oauth;
     described_oauth["description"] = json!("Credentials of the OAuth app.");
 
     let schema = TapConfig::settings_schema();

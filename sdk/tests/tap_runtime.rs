@@ -168,7 +168,7 @@ struct Run {
 }
 
 impl Run {
-    fn new(config: Value) -> Self {
+    fn new(config: &Value) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
         Run { dir }
@@ -216,7 +216,7 @@ fn states(output: &str) -> Vec<Value> {
 }
 
 fn good() -> Run {
-    Run::new(json!({"api_key": "s3cret-value"}))
+    Run::new(&json!({"api_key": "s3cret-value"}))
 }
 
 #[test]
@@ -311,7 +311,7 @@ fn sorted_stream_checkpoints_are_resumable() {
 
 #[test]
 fn unsorted_stream_uses_progress_markers_and_signpost() {
-    let run = Run::new(json!({"api_key": "x", "unsorted": true}));
+    let run = Run::new(&json!({"api_key": "x", "unsorted": true}));
     let out = run.run(&[]).unwrap();
     let states = states(&out);
     let mid = &states[0]["bookmarks"]["events"];
@@ -365,7 +365,7 @@ fn bookmarks_compare_as_instants_not_strings() {
 
 #[test]
 fn start_date_is_the_floor_without_a_bookmark() {
-    let run = Run::new(json!({"api_key": "x", "start_date": "2024-01-04T00:00:00Z"}));
+    let run = Run::new(&json!({"api_key": "x", "start_date": "2024-01-04T00:00:00Z"}));
     let out = run.run(&[]).unwrap();
     assert_eq!(records(&out, "events").len(), 2);
 }
@@ -457,7 +457,7 @@ fn test_mode_emits_one_record_per_stream() {
 
 #[test]
 fn activate_version_for_full_table_streams() {
-    let run = Run::new(json!({"api_key": "x", "emit_activate_version_messages": true}));
+    let run = Run::new(&json!({"api_key": "x", "emit_activate_version_messages": true}));
     let catalog = json!({"streams": [{"tap_stream_id": "events", "schema": {}, "metadata": [
         {"breadcrumb": [], "metadata": {"selected": true, "replication-method": "FULL_TABLE"}}]}]});
     let path = run.file("catalog.json", &catalog.to_string());
@@ -474,7 +474,7 @@ fn activate_version_for_full_table_streams() {
 
 #[test]
 fn sorted_stream_going_backwards_names_both_values() {
-    let run = Run::new(json!({"api_key": "x", "backwards": true}));
+    let run = Run::new(&json!({"api_key": "x", "backwards": true}));
     let err = run.run(&[]).unwrap_err().to_string();
     assert!(err.contains("stream `events` is declared sorted"), "{err}");
     assert!(
@@ -530,7 +530,7 @@ fn version_prints_one_line() {
 
 #[test]
 fn config_errors_name_the_setting_and_hide_secrets() {
-    let run = Run::new(json!({"api_key": 424242, "unsorted": "no"}));
+    let run = Run::new(&json!({"api_key": 424242, "unsorted": "no"}));
     let err = run.run(&[]).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     let text = err.to_string();
@@ -543,7 +543,7 @@ fn config_errors_name_the_setting_and_hide_secrets() {
         "{text}"
     );
     assert!(!text.contains("424242"), "{text}");
-    let run = Run::new(json!({}));
+    let run = Run::new(&json!({}));
     let text = run.run(&[]).unwrap_err().to_string();
     assert!(
         text.contains("\"api_key\" is a required property"),

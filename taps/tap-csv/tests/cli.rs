@@ -61,8 +61,7 @@ fn records(output: &Output, stream: &str) -> Vec<Value> {
 fn last_state(output: &Output) -> Value {
     messages(output)
         .into_iter()
-        .filter(|m| m["type"] == "STATE")
-        .last()
+        .rfind(|m| m["type"] == "STATE")
         .expect("a STATE message")["value"]
         .clone()
 }
@@ -76,7 +75,7 @@ fn fixtures() -> PathBuf {
         .join("../../../shared/conformance/singer-sdk-streams/tap-fixtures/csv")
 }
 
-fn customers_config(dir: &Dir, extra: Value) -> String {
+fn customers_config(dir: &Dir, extra: &Value) -> String {
     let mut config = json!({"files": [{
         "entity": "customers",
         "path": sample().join("customers.csv"),
@@ -111,7 +110,7 @@ fn assert_fails(output: &Output, code: i32, message: &str) {
 #[test]
 fn discovers_one_stream_per_file_definition() {
     let dir = Dir::new();
-    let config = customers_config(&dir, json!({}));
+    let config = customers_config(&dir, &json!({}));
     let output = tap(&["--config", &config, "--discover"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let catalog: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -128,7 +127,7 @@ fn discovers_one_stream_per_file_definition() {
 #[test]
 fn syncs_every_row_as_strings_by_default() {
     let dir = Dir::new();
-    let config = customers_config(&dir, json!({}));
+    let config = customers_config(&dir, &json!({}));
     let output = tap(&["--config", &config]);
     assert!(output.status.success(), "{}", stderr(&output));
     let rows = records(&output, "customers");
@@ -168,7 +167,7 @@ fn infers_types_when_asked() {
 #[test]
 fn resumes_incrementally_from_state() {
     let dir = Dir::new();
-    let config = customers_config(&dir, json!({"infer_types": true}));
+    let config = customers_config(&dir, &json!({"infer_types": true}));
     let first = tap(&["--config", &config]);
     let state = dir.write("state.json", &last_state(&first).to_string());
     // Rows at the bookmark are emitted again (at-least-once); older rows are not.
@@ -190,7 +189,7 @@ fn resumes_incrementally_from_state() {
 #[test]
 fn honours_catalog_selection() {
     let dir = Dir::new();
-    let config = customers_config(&dir, json!({}));
+    let config = customers_config(&dir, &json!({}));
     let discovered = tap(&["--config", &config, "--discover"]);
     let mut catalog: Value = serde_json::from_slice(&discovered.stdout).unwrap();
     for entry in catalog["streams"][0]["metadata"].as_array_mut().unwrap() {
@@ -359,7 +358,7 @@ fn config_that_violates_the_schema() {
 #[test]
 fn malformed_catalog_and_state() {
     let dir = Dir::new();
-    let config = customers_config(&dir, json!({}));
+    let config = customers_config(&dir, &json!({}));
     let catalog = dir.write("catalog.json", "{\"streams\": {}}");
     assert_fails(
         &tap(&["--config", &config, "--catalog", &catalog]),

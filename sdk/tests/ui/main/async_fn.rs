@@ -1,0 +1,8 @@
+#![allow(dead_code)]
+
+struct MyTap;
+
+#[singer_sdk::main]
+async fn main() -> MyTap {
+    MyTap
+}

@@ -1,0 +1,6 @@
+#[singer_sdk::main]
+struct MyTap;
+
+fn main() {
+    let _tap = MyTap;
+}

@@ -1,0 +1,2 @@
+#[singer_sdk::main]
+fn main() -> () {}
