@@ -272,6 +272,7 @@ pub fn load<T: Target, R: BufRead, W: Write>(
         options,
         streams: HashMap::new(),
         in_flight: VecDeque::new(),
+        oldest: None,
         latest_state: None,
         last_emitted: None,
         last_emit_time: Instant::now(),
@@ -305,7 +306,6 @@ struct Slot<S> {
     sink: Option<S>,
     draining: Option<JoinHandle<(S, Result<()>)>>,
     buffer: Vec<Map<String, Value>>,
-    oldest: Option<Instant>,
     count: u64,
 }
 
@@ -316,6 +316,8 @@ struct Loader<'a, T: Target> {
     streams: HashMap<String, Slot<T::Sink>>,
     /// Streams with a drain under way, oldest first.
     in_flight: VecDeque<String>,
+    /// When the oldest record buffered since the last full drain arrived.
+    oldest: Option<Instant>,
     latest_state: Option<Value>,
     last_emitted: Option<Value>,
     last_emit_time: Instant,
@@ -510,7 +512,6 @@ impl<T: Target> Loader<'_, T> {
                 sink: Some(sink),
                 draining: None,
                 buffer: Vec::new(),
-                oldest: None,
                 count: 0,
             },
         );
@@ -570,7 +571,7 @@ impl<T: Target> Loader<'_, T> {
             }
         }
         let record = Value::Object(record);
-        if let Some(validator) = &slot.validator {
+        if let Some(validator) = slot.validator.as_ref().filter(|v| !v.is_valid(&record)) {
             if let Some(error) = validator.iter_errors(&record).next() {
                 let path = error.instance_path.to_string();
                 let rule = error.schema_path.to_string();
@@ -605,7 +606,7 @@ impl<T: Target> Loader<'_, T> {
         }
         slot.buffer.push(record);
         slot.count += 1;
-        slot.oldest.get_or_insert_with(Instant::now);
+        self.oldest.get_or_insert_with(Instant::now);
         self.summary.records += 1;
         if slot.buffer.len() >= self.options.batch_size_rows {
             self.drain(&stream, false)?;
@@ -613,13 +614,9 @@ impl<T: Target> Loader<'_, T> {
         Ok(())
     }
 
+    /// How long the oldest record buffered since the last full drain has waited.
     fn oldest_age(&self) -> Duration {
-        self.streams
-            .values()
-            .filter_map(|s| s.oldest)
-            .map(|t| t.elapsed())
-            .max()
-            .unwrap_or_default()
+        self.oldest.map(|t| t.elapsed()).unwrap_or_default()
     }
 
     /// Hands the stream's buffer to its sink on a thread; with `wait`, also waits for it.
@@ -633,7 +630,6 @@ impl<T: Target> Loader<'_, T> {
             }
             let slot = self.streams.get_mut(name).expect("drain of a known stream");
             let mut records = std::mem::take(&mut slot.buffer);
-            slot.oldest = None;
             let batched_at = Utc::now();
             if self.options.add_record_metadata {
                 let at = Value::from(format_timestamp(batched_at));
@@ -682,6 +678,7 @@ impl<T: Target> Loader<'_, T> {
     }
 
     fn drain_all(&mut self) -> Result<()> {
+        self.oldest = None;
         let names: Vec<String> = self.streams.keys().cloned().collect();
         for name in &names {
             self.drain(name, false)?;
