@@ -1,9 +1,8 @@
-//! Whole-process benchmarks: each sample target loads the same generated Singer file (1M
-//! records of a 13-field shape by default) with validation on; the report gives wall time,
-//! records/s and peak RSS next to the floor (the same lines parsed into `serde_json::Value`
-//! and written back out).
+//! `singer-bench`: whole-process benchmarks of this repository's connectors side by side with
+//! the Python singer-sdk and community connectors, and with the physical floors.
 //!
-//! `cargo build --release -p target-jsonl -p target-csv -p target-sqlite && cargo run --release -p singer-bench -- targets`
+//! Run everything with `bench/run` (it builds the release binaries and installs the Python
+//! peers into cached virtual environments first). See `bench/README.md`.
 
 #![allow(clippy::print_stdout, reason = "the report goes to stdout")]
 
@@ -17,43 +16,41 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde_json::{Value, json};
+use singer_bench::rows;
 
 /// What to measure.
 #[derive(Debug, Parser)]
 struct Args {
-    /// `targets`: every sample target against the Value round-trip floor.
+    /// `taps`, `targets` or `all`.
+    #[arg(long, default_value = "all")]
     suite: String,
-    /// Records in the generated input.
-    #[arg(long, default_value_t = 1_000_000)]
-    records: u64,
+    /// Input sizes in records; the first size also runs the Python peers.
+    #[arg(long, value_delimiter = ',', default_value = "1000000,5000000")]
+    sizes: Vec<u64>,
     /// Runs of each system (alternating); the median is reported.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
-    /// Where the binaries are (default: `$CARGO_TARGET_DIR/release` or `target/release`).
+    /// Skip the Python peers.
     #[arg(long)]
-    bin_dir: Option<PathBuf>,
-    /// Scratch directory (default: a `bench` folder in the target directory).
+    no_peers: bool,
+    /// Directory of our release binaries.
     #[arg(long)]
-    work_dir: Option<PathBuf>,
+    bin_dir: PathBuf,
+    /// Python peers: `name=path/to/bin` (the venv's bin directory), repeatable.
+    #[arg(long = "peer", value_parser = parse_peer)]
+    peers: Vec<(String, PathBuf)>,
+    /// Scratch directory for inputs and outputs.
+    #[arg(long)]
+    work_dir: PathBuf,
+    /// Where to write `report.md` and `report.svg`.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
-    let target_dir =
-        PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned()));
-    let bin_dir = args
-        .bin_dir
-        .clone()
-        .unwrap_or_else(|| target_dir.join("release"));
-    let work = args
-        .work_dir
-        .clone()
-        .unwrap_or_else(|| target_dir.join("bench"));
-    std::fs::create_dir_all(&work)?;
-    match args.suite.as_str() {
-        "targets" => targets(&args, &bin_dir, &work),
-        other => bail!("unknown suite `{other}`; the suites are: targets"),
-    }
+fn parse_peer(text: &str) -> std::result::Result<(String, PathBuf), String> {
+    text.split_once('=')
+        .map(|(name, path)| (name.to_owned(), PathBuf::from(path)))
+        .ok_or_else(|| format!("expected NAME=PATH, got {text}"))
 }
 
 /// One measured run.
@@ -63,56 +60,283 @@ struct Sample {
     peak_rss_kib: u64,
 }
 
-fn targets(args: &Args, bin_dir: &Path, work: &Path) -> Result<()> {
-    let input = work.join(format!("records-{}.singer", args.records));
-    if !input.exists() {
-        generate(&input, args.records)?;
-    }
-    let systems: Vec<(&str, Value)> = vec![
-        (
-            "target-jsonl",
-            json!({"destination_path": work.join("out-jsonl")}),
-        ),
-        ("target-csv", json!({"output_path": work.join("out-csv")})),
-        ("target-sqlite", json!({"database": work.join("out.db")})),
-    ];
-    let mut results: Vec<(String, Vec<Sample>)> =
-        vec![("floor: serde_json Value round trip".to_owned(), Vec::new())];
-    for (name, _) in &systems {
-        results.push(((*name).to_owned(), Vec::new()));
-    }
-    for _ in 0..args.repeats {
-        results[0].1.push(floor(&input, &work.join("floor.out"))?);
-        for (index, (name, config)) in systems.iter().enumerate() {
-            clean(work)?;
-            let config_path = work.join(format!("{name}.json"));
-            std::fs::write(&config_path, config.to_string())?;
-            let sample = run_process(
-                Command::new(bin_dir.join(name))
-                    .arg("--config")
-                    .arg(&config_path)
-                    .arg("--input")
-                    .arg(&input),
-            )
-            .with_context(|| format!("running {name}"))?;
-            results[index + 1].1.push(sample);
+/// The medians of one system at one size.
+#[derive(Debug, Clone)]
+struct Row {
+    suite: &'static str,
+    system: String,
+    kind: Kind,
+    records: u64,
+    sample: Sample,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Ours,
+    Peer,
+    Floor,
+}
+
+/// Runs one system once on (input file, work dir, record count).
+type Runner = Box<dyn Fn(&Path, &Path, u64) -> Result<Sample>>;
+
+/// A system to run: a command line (with `{input}`, `{work}`, `{records}` placeholders) or an
+/// in-process floor.
+struct System {
+    name: String,
+    kind: Kind,
+    run: Runner,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.work_dir)?;
+    let mut rows = Vec::new();
+    for (index, &size) in args.sizes.iter().enumerate() {
+        let with_peers = index == 0 && !args.no_peers;
+        if matches!(args.suite.as_str(), "taps" | "all") {
+            rows.extend(suite("taps", &tap_systems(&args, with_peers), &args, size)?);
+        }
+        if matches!(args.suite.as_str(), "targets" | "all") {
+            rows.extend(suite(
+                "targets",
+                &target_systems(&args, with_peers),
+                &args,
+                size,
+            )?);
+        }
+        if !matches!(args.suite.as_str(), "taps" | "targets" | "all") {
+            bail!(
+                "unknown suite `{}`; choose taps, targets or all",
+                args.suite
+            );
         }
     }
-    println!("{}", report(args.records, &results));
+    let startup = startup(&args)?;
+    let report = markdown(&rows, &startup);
+    println!("{report}");
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)?;
+        std::fs::write(out.join("report.md"), &report)?;
+        std::fs::write(out.join("report.svg"), svg(&rows))?;
+        println!("Wrote {} and report.svg", out.join("report.md").display());
+    }
     Ok(())
 }
 
-fn clean(work: &Path) -> Result<()> {
-    for leftover in ["out-jsonl", "out-csv"] {
-        let path = work.join(leftover);
-        if path.exists() {
-            std::fs::remove_dir_all(&path)?;
+fn peer(args: &Args, name: &str) -> Option<PathBuf> {
+    args.peers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, p)| p.clone())
+}
+
+/// A connector run as a process. `argv` may hold `{input}`, `{work}` (an empty output
+/// directory), `{records}` and `{config}` (the path of `config` written as JSON, with the same
+/// placeholders expanded inside; `"{records}"` becomes a number).
+fn command_system(
+    name: &str,
+    kind: Kind,
+    program: PathBuf,
+    argv: Vec<String>,
+    config: Value,
+    stdin_input: bool,
+) -> System {
+    System {
+        name: name.to_owned(),
+        kind,
+        run: Box::new(move |input, work, records| {
+            let out = work.join("out");
+            if out.exists() {
+                std::fs::remove_dir_all(&out)?;
+            }
+            std::fs::create_dir_all(&out)?;
+            let expand = |a: &str| {
+                a.replace("\"{records}\"", &records.to_string())
+                    .replace("{input}", &input.display().to_string())
+                    .replace("{work}", &out.display().to_string())
+                    .replace("{records}", &records.to_string())
+            };
+            let config_path = work.join("config.json");
+            std::fs::write(&config_path, expand(&config.to_string()))?;
+            let mut command = Command::new(&program);
+            for arg in &argv {
+                command.arg(expand(arg).replace("{config}", &config_path.display().to_string()));
+            }
+            command.current_dir(&out);
+            if stdin_input {
+                command.stdin(File::open(input)?);
+            }
+            run_process(&mut command).with_context(|| format!("running {}", program.display()))
+        }),
+    }
+}
+
+fn config_arg() -> Vec<String> {
+    vec!["--config".to_owned(), "{config}".to_owned()]
+}
+
+fn tap_systems(args: &Args, with_peers: bool) -> Vec<System> {
+    let synthetic = json!({"records": "{records}"});
+    let csv = json!({"files": [{"entity": "users", "path": "{input}.csv", "keys": ["id"]}]});
+    let mut systems = vec![
+        System {
+            name: "floor: typed serialise (in process)".to_owned(),
+            kind: Kind::Floor,
+            run: Box::new(|_, work, records| typed_floor(&work.join("typed.out"), records)),
+        },
+        command_system(
+            "floor: cat of the Singer file",
+            Kind::Floor,
+            "cat".into(),
+            vec!["{input}".into()],
+            json!({}),
+            false,
+        ),
+        command_system(
+            "tap-synthetic (ours)",
+            Kind::Ours,
+            args.bin_dir.join("tap-synthetic"),
+            config_arg(),
+            synthetic.clone(),
+            false,
+        ),
+        command_system(
+            "tap-csv (ours, CSV source)",
+            Kind::Ours,
+            args.bin_dir.join("tap-csv"),
+            config_arg(),
+            csv,
+            false,
+        ),
+    ];
+    if with_peers {
+        if let Some(bin) = peer(args, "singer-sdk") {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/tap_synthetic.py");
+            let mut argv = vec![script.display().to_string()];
+            argv.extend(config_arg());
+            systems.push(command_system(
+                "singer-sdk synthetic tap (Python)",
+                Kind::Peer,
+                bin.join("python"),
+                argv,
+                synthetic,
+                false,
+            ));
         }
     }
-    for file in ["out.db", "out.db-wal", "out.db-shm"] {
-        let _ = std::fs::remove_file(work.join(file));
+    systems
+}
+
+fn target_systems(args: &Args, with_peers: bool) -> Vec<System> {
+    let jsonl = json!({"destination_path": "{work}"});
+    let csv = json!({"output_path": "{work}"});
+    let mut systems = vec![
+        System {
+            name: "floor: serde_json Value round trip (in process)".to_owned(),
+            kind: Kind::Floor,
+            run: Box::new(|input, work, _| value_floor(input, &work.join("value.out"))),
+        },
+        command_system(
+            "floor: cat of the Singer file",
+            Kind::Floor,
+            "cat".into(),
+            vec!["{input}".into()],
+            json!({}),
+            false,
+        ),
+        command_system(
+            "target-jsonl (ours)",
+            Kind::Ours,
+            args.bin_dir.join("target-jsonl"),
+            config_arg(),
+            jsonl.clone(),
+            true,
+        ),
+        command_system(
+            "target-csv (ours)",
+            Kind::Ours,
+            args.bin_dir.join("target-csv"),
+            config_arg(),
+            csv.clone(),
+            true,
+        ),
+        command_system(
+            "target-sqlite (ours)",
+            Kind::Ours,
+            args.bin_dir.join("target-sqlite"),
+            config_arg(),
+            json!({"database": "{work}/out.db"}),
+            true,
+        ),
+    ];
+    if with_peers {
+        if let Some(bin) = peer(args, "singer-sdk") {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/target_null.py");
+            let mut argv = vec![script.display().to_string()];
+            argv.extend(config_arg());
+            systems.push(command_system(
+                "singer-sdk null target (Python)",
+                Kind::Peer,
+                bin.join("python"),
+                argv,
+                json!({}),
+                true,
+            ));
+        }
+        if let Some(bin) = peer(args, "meltanolabs-target-csv") {
+            systems.push(command_system(
+                "meltanolabs-target-csv (Python)",
+                Kind::Peer,
+                bin.join("target-csv"),
+                config_arg(),
+                csv,
+                true,
+            ));
+        }
+        if let Some(bin) = peer(args, "target-jsonl") {
+            systems.push(command_system(
+                "target-jsonl community (Python)",
+                Kind::Peer,
+                bin.join("target-jsonl"),
+                config_arg(),
+                jsonl,
+                true,
+            ));
+        }
     }
-    Ok(())
+    systems
+}
+
+fn suite(name: &'static str, systems: &[System], args: &Args, size: u64) -> Result<Vec<Row>> {
+    let input = args.work_dir.join(format!("users-{size}.singer"));
+    if !input.exists() {
+        let mut out = BufWriter::new(File::create(&input)?);
+        rows::write_singer(&mut out, size)?;
+        out.flush()?;
+        let mut csv = BufWriter::new(File::create(format!("{}.csv", input.display()))?);
+        rows::write_csv(&mut csv, size)?;
+        csv.flush()?;
+    }
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); systems.len()];
+    // Alternate the systems so that machine noise hits them alike.
+    for _ in 0..args.repeats.max(1) {
+        for (index, system) in systems.iter().enumerate() {
+            eprintln!("{name} {size}: {}", system.name);
+            samples[index].push((system.run)(&input, &args.work_dir, size)?);
+        }
+    }
+    Ok(systems
+        .iter()
+        .zip(samples)
+        .map(|(system, samples)| Row {
+            suite: name,
+            system: system.name.clone(),
+            kind: system.kind,
+            records: size,
+            sample: median(&samples),
+        })
+        .collect())
 }
 
 fn median(samples: &[Sample]) -> Sample {
@@ -121,29 +345,131 @@ fn median(samples: &[Sample]) -> Sample {
     sorted[sorted.len() / 2]
 }
 
-fn report(records: u64, results: &[(String, Vec<Sample>)]) -> String {
-    let floor = median(&results[0].1).wall.as_secs_f64();
+/// Median wall time of a no-op run of each of our binaries.
+fn startup(args: &Args) -> Result<Vec<(String, Duration)>> {
+    let empty = args.work_dir.join("empty.singer");
+    std::fs::write(&empty, "")?;
+    let config = args.work_dir.join("startup.json");
+    std::fs::write(&config, json!({"destination_path": args.work_dir.join("out"), "output_path": args.work_dir.join("out"), "database": args.work_dir.join("startup.db"), "records": 0}).to_string())?;
+    let mut out = Vec::new();
+    for name in [
+        "tap-synthetic",
+        "target-jsonl",
+        "target-csv",
+        "target-sqlite",
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..21 {
+            let mut command = Command::new(args.bin_dir.join(name));
+            command.arg("--config").arg(&config);
+            if name.starts_with("target") {
+                command.stdin(File::open(&empty)?);
+            }
+            times.push(run_process(&mut command)?);
+        }
+        out.push((name.to_owned(), median(&times).wall));
+    }
+    Ok(out)
+}
+
+fn markdown(rows: &[Row], startup: &[(String, Duration)]) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| system ({records} records, validation on) | seconds | records/s | peak RSS (MiB) | × floor time |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-    for (name, samples) in results {
-        let m = median(samples);
-        let secs = m.wall.as_secs_f64();
+    let mut groups: Vec<(&str, u64)> = rows.iter().map(|r| (r.suite, r.records)).collect();
+    groups.dedup();
+    for (suite, records) in groups {
+        let group: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.suite == suite && r.records == records)
+            .collect();
+        let floor = group
+            .iter()
+            .filter(|r| r.kind == Kind::Floor && r.system.contains("in process"))
+            .map(|r| r.sample.wall.as_secs_f64())
+            .next()
+            .unwrap_or(f64::NAN);
+        let peers: Vec<&&Row> = group.iter().filter(|r| r.kind == Kind::Peer).collect();
         let _ = writeln!(
             out,
-            "| {name} | {secs:.2} | {:.0} | {:.1} | {:.2} |",
-            records as f64 / secs,
-            m.peak_rss_kib as f64 / 1024.0,
-            secs / floor
+            "\n### {suite}, {records} records (median of the runs)\n"
         );
+        let mut header =
+            "| system | seconds | records/s | peak RSS MiB | × in-process floor time |".to_owned();
+        let mut rule = "|---|---:|---:|---:|---:|".to_owned();
+        for peer in &peers {
+            let _ = write!(header, " × faster than {} |", peer.system);
+            rule.push_str("---:|");
+        }
+        let _ = writeln!(out, "{header}\n{rule}");
+        for row in &group {
+            let secs = row.sample.wall.as_secs_f64();
+            let _ = write!(
+                out,
+                "| {} | {secs:.2} | {:.0} | {:.1} | {:.2} |",
+                row.system,
+                records as f64 / secs,
+                row.sample.peak_rss_kib as f64 / 1024.0,
+                secs / floor
+            );
+            for peer in &peers {
+                if row.kind == Kind::Ours {
+                    let _ = write!(out, " {:.1} |", peer.sample.wall.as_secs_f64() / secs);
+                } else {
+                    out.push_str(" |");
+                }
+            }
+            out.push('\n');
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n### start-up (no-op run, median of 21)\n\n| binary | milliseconds |\n|---|---:|"
+    );
+    for (name, time) in startup {
+        let _ = writeln!(out, "| {name} | {:.1} |", time.as_secs_f64() * 1000.0);
     }
     out
 }
 
-/// Runs a command to completion, sampling its peak RSS (`VmHWM`) until it exits.
+/// A horizontal bar chart of records/s per system and size (SVG, no dependencies).
+fn svg(rows: &[Row]) -> String {
+    let bar_height = 18;
+    let width = 900;
+    let label_width = 360;
+    let max = rows
+        .iter()
+        .map(|r| r.records as f64 / r.sample.wall.as_secs_f64())
+        .fold(1.0, f64::max);
+    let height = rows.len() * (bar_height + 6) + 40;
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n<text x=\"10\" y=\"20\" font-size=\"14\">records/s (log scale); label: peak RSS</text>\n"
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let rate = row.records as f64 / row.sample.wall.as_secs_f64();
+        let y = 30 + i * (bar_height + 6);
+        let fraction = (rate.max(1.0).ln() / max.ln()).clamp(0.0, 1.0);
+        let bar = (fraction * f64::from(width - label_width - 140)) as u32;
+        let color = match row.kind {
+            Kind::Ours => "#2b7a3d",
+            Kind::Peer => "#b0413e",
+            Kind::Floor => "#8a8a8a",
+        };
+        let label = format!("{} · {} · {}", row.suite, row.records, row.system)
+            .replace('&', "&amp;")
+            .replace('<', "&lt;");
+        let _ = writeln!(
+            out,
+            "<text x=\"10\" y=\"{}\">{label}</text><rect x=\"{label_width}\" y=\"{y}\" width=\"{bar}\" height=\"{bar_height}\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\">{rate:.0}/s · {:.0} MiB</text>",
+            y + 13,
+            label_width + bar + 6,
+            y + 13,
+            row.sample.peak_rss_kib as f64 / 1024.0
+        );
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// Runs a command to completion with stdout discarded, sampling its peak RSS (`VmHWM`).
 fn run_process(command: &mut Command) -> Result<Sample> {
     let start = Instant::now();
     let mut child = command
@@ -152,7 +478,6 @@ fn run_process(command: &mut Command) -> Result<Sample> {
         .spawn()
         .context("cannot start the process")?;
     let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
     let stderr = child.stderr.take();
     let log = std::thread::spawn(move || {
         let mut text = String::new();
@@ -161,19 +486,20 @@ fn run_process(command: &mut Command) -> Result<Sample> {
         }
         text
     });
+    let mut peak = 0;
     let status = loop {
+        peak = peak.max(read_hwm(&status_path).unwrap_or(0));
         if let Some(status) = child.try_wait()? {
             break status;
         }
-        peak = peak.max(read_hwm(&status_path).unwrap_or(0));
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     };
     let wall = start.elapsed();
     let log = log.join().unwrap_or_default();
     if !status.success() {
         bail!(
-            "exited with {status}: {}",
-            log.lines().rev().take(5).collect::<Vec<_>>().join("\n")
+            "exited with {status}:\n{}",
+            log.lines().rev().take(8).collect::<Vec<_>>().join("\n")
         );
     }
     Ok(Sample {
@@ -188,8 +514,8 @@ fn read_hwm(path: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The floor: parse every line into a `Value` and write it back, in this process.
-fn floor(input: &Path, output: &Path) -> Result<Sample> {
+/// Floor of a target: parse every line into a `Value` and write it back.
+fn value_floor(input: &Path, output: &Path) -> Result<Sample> {
     let start = Instant::now();
     let reader = BufReader::with_capacity(256 * 1024, File::open(input)?);
     let mut writer = BufWriter::with_capacity(256 * 1024, File::create(output)?);
@@ -201,62 +527,24 @@ fn floor(input: &Path, output: &Path) -> Result<Sample> {
     writer.flush()?;
     Ok(Sample {
         wall: start.elapsed(),
-        peak_rss_kib: read_hwm("/proc/self/status").unwrap_or(0),
+        peak_rss_kib: 0,
     })
 }
 
-/// Writes a SCHEMA, `count` RECORDs of the 13-field shape and a STATE every 10 000 records.
-fn generate(path: &Path, count: u64) -> Result<()> {
-    let mut out = BufWriter::new(File::create(path)?);
-    let schema = json!({"type": "SCHEMA", "stream": "users", "key_properties": ["id"], "bookmark_properties": ["updated_at"], "schema": {
-    "type": "object", "properties": {
-        "id": {"type": "integer"},
-        "account": {"type": "string"},
-        "name": {"type": "string"},
-        "email": {"type": ["string", "null"]},
-        "note": {"type": ["string", "null"]},
-        "active": {"type": "boolean"},
-        "verified": {"type": ["boolean", "null"]},
-        "score": {"type": "number"},
-        "balance": {"type": ["number", "null"]},
-        "visits": {"type": "integer"},
-        "updated_at": {"type": "string", "format": "date-time"},
-        "address": {"type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}, "zip": {"type": "string"}}},
-        "tags": {"type": "array", "items": {"type": "string"}},
-    }}});
-    writeln!(out, "{schema}")?;
-    let names = [
-        "Ada \"the first\" Lovelace",
-        "Alan Turing",
-        "Grace\tHopper",
-        "Zoë Ñandú\\",
-    ];
-    for i in 0..count {
-        let day = i % 28 + 1;
-        let record = json!({"type": "RECORD", "stream": "users", "time_extracted": "2024-03-01T00:00:00+00:00", "record": {
-            "id": i,
-            "account": format!("acct-{:06x}", i * 7919 % 1_000_003),
-            "name": names[(i % 4) as usize],
-            "email": if i % 10 == 0 { Value::Null } else { json!(format!("user{i}@example.com")) },
-            "note": Value::Null,
-            "active": i % 2 == 0,
-            "verified": i % 3 == 0,
-            "score": i as f64 * 0.5,
-            "balance": 1234.5678 + i as f64,
-            "visits": i % 1000,
-            "updated_at": format!("2024-02-{day:02}T{:02}:{:02}:{:02}+00:00", i % 24, i % 60, (i / 60) % 60),
-            "address": {"street": "1 Main St.\nApt 2", "city": "Springfield", "zip": format!("{:05}", i % 100_000)},
-            "tags": ["alpha", "beta"],
-        }});
-        writeln!(out, "{record}")?;
-        if (i + 1) % 10_000 == 0 {
-            writeln!(
-                out,
-                "{}",
-                json!({"type": "STATE", "value": {"bookmarks": {"users": {"replication_key": "updated_at", "replication_key_value": i}}}})
-            )?;
-        }
+/// Floor of a tap: build each typed record and serialise it as a RECORD line.
+fn typed_floor(output: &Path, records: u64) -> Result<Sample> {
+    let start = Instant::now();
+    let mut writer = BufWriter::with_capacity(256 * 1024, File::create(output)?);
+    let encoder = singer_sdk::message::RecordEncoder::new("users", None);
+    let mut line = Vec::with_capacity(1024);
+    for i in 0..records {
+        line.clear();
+        encoder.encode(&rows::row(i), &mut line)?;
+        writer.write_all(&line)?;
     }
-    out.flush()?;
-    Ok(())
+    writer.flush()?;
+    Ok(Sample {
+        wall: start.elapsed(),
+        peak_rss_kib: 0,
+    })
 }

@@ -197,6 +197,12 @@ impl<T: Schema> Schema for Vec<T> {
     }
 }
 
+impl<T: Schema, const N: usize> Schema for [T; N] {
+    fn json_schema() -> Value {
+        json!({"type": "array", "items": T::json_schema()})
+    }
+}
+
 impl<T: Schema> Schema for [T] {
     fn json_schema() -> Value {
         json!({"type": "array", "items": T::json_schema()})

@@ -1,0 +1,4 @@
+//! Shared pieces of the benchmarks: the 13-field record shape, generated the same way in the
+//! Rust synthetic tap, the Singer input files and the CSV source.
+
+pub mod rows;
