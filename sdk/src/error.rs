@@ -90,7 +90,7 @@ pub enum Error {
         source: Box<Error>,
     },
     /// A line of Singer input is malformed.
-    #[error("line {line}: {message}: {excerpt}")]
+    #[error("line {line}: {message}{}", excerpt_suffix(.excerpt))]
     Message {
         /// 1-based line number.
         line: u64,
@@ -192,6 +192,14 @@ impl From<serde_json::Error> for Error {
             context: "JSON error".to_owned(),
             source,
         }
+    }
+}
+
+fn excerpt_suffix(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        String::new()
+    } else {
+        format!(": {excerpt}")
     }
 }
 

@@ -296,13 +296,37 @@ pub async fn sync<W: Write + Send + 'static>(
     });
     let mut results = futures::stream::iter(jobs).buffer_unordered(parallelism);
     let mut failure = None;
-    while let Some(result) = results.next().await {
-        if let Err(e) = result {
-            failure.get_or_insert(e);
-            break;
+    let mut stopped = false;
+    let terminated = termination();
+    tokio::pin!(terminated);
+    loop {
+        tokio::select! {
+            result = results.next() => match result {
+                None => break,
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    failure = Some(e);
+                    break;
+                }
+            },
+            () = &mut terminated => {
+                tracing::warn!("Termination signal received: writing the last state and stopping.");
+                stopped = true;
+                break;
+            }
         }
     }
     drop(results);
+    if stopped {
+        let last = Chunk {
+            bytes: Vec::new(),
+            bookmark: None,
+            emit_state: true,
+            force_state: true,
+        };
+        // The writer may be gone already (output closed); the state then cannot go out.
+        let _ = sender.send(last).await;
+    }
     drop(sender);
     let written = writer
         .await
@@ -311,6 +335,23 @@ pub async fn sync<W: Write + Send + 'static>(
         return Err(error);
     }
     written
+}
+
+/// Resolves on SIGTERM or SIGINT (never, where signals cannot be watched).
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    std::future::pending::<()>().await;
 }
 
 /// One selected stream, with the catalog applied.
@@ -427,6 +468,8 @@ struct Chunk {
     bookmark: Option<(String, Option<Context>, Map<String, Value>)>,
     /// Write a STATE message after this chunk.
     emit_state: bool,
+    /// Write it even when it equals the last one written.
+    force_state: bool,
 }
 
 fn write_loop<W: Write>(
@@ -435,16 +478,16 @@ fn write_loop<W: Write>(
     mut state: State,
 ) -> Result<(State, MessageWriter<W>)> {
     let mut last_emitted: Option<Value> = None;
-    let mut emit = |state: &State, out: &mut MessageWriter<W>| -> Result<()> {
+    let mut emit = |state: &State, out: &mut MessageWriter<W>, force: bool| -> Result<()> {
         let value = state.to_value();
-        if last_emitted.as_ref() != Some(&value) {
+        if force || last_emitted.as_ref() != Some(&value) {
             out.write_state(&value)?;
             last_emitted = Some(value);
         }
         Ok(())
     };
     if !state.is_empty() {
-        emit(&state, &mut out)?;
+        emit(&state, &mut out, false)?;
     }
     while let Some(chunk) = receiver.blocking_recv() {
         out.write_raw(&chunk.bytes)?;
@@ -453,8 +496,13 @@ fn write_loop<W: Write>(
                 bookmark_with_context(bookmark, context.as_ref());
         }
         if chunk.emit_state {
-            emit(&state, &mut out)?;
+            emit(&state, &mut out, chunk.force_state)?;
         }
+    }
+    // Whatever was written is covered by the state now held: make sure it is out, also when
+    // the sync stopped early (a failure or a termination signal).
+    if !state.is_empty() {
+        emit(&state, &mut out, false)?;
     }
     out.flush()?;
     Ok((state, out))
@@ -641,6 +689,7 @@ async fn send(
             bytes,
             bookmark,
             emit_state,
+            force_state: false,
         })
         .await
         .map_err(|_| {

@@ -36,6 +36,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -279,8 +280,17 @@ pub fn load<T: Target, R: BufRead, W: Write>(
         summary: LoadSummary::default(),
         started_ms: Utc::now().timestamp_millis(),
         warned: HashSet::new(),
+        stop: Arc::default(),
     };
     let mut reader = MessageReader::new(input);
+    // SIGTERM/SIGINT (Meltano's graceful stop): finish what was read, drain, acknowledge.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+            tracing::debug!(error = %e, "Cannot watch termination signals.");
+        }
+    }
+    run.stop = stop;
     let result = run.read_all(&mut reader, out);
     if result.is_err() {
         // Let writes already under way finish; their outcome no longer matters.
@@ -306,6 +316,10 @@ struct Slot<S> {
     sink: Option<S>,
     draining: Option<JoinHandle<(S, Result<()>)>>,
     buffer: Vec<Map<String, Value>>,
+    /// Input line of the last buffered record.
+    last_line: u64,
+    /// Input line of the last record of the batch being written.
+    draining_line: u64,
     count: u64,
 }
 
@@ -324,6 +338,8 @@ struct Loader<'a, T: Target> {
     summary: LoadSummary,
     started_ms: i64,
     warned: HashSet<String>,
+    /// Set by a termination signal.
+    stop: Arc<AtomicBool>,
 }
 
 impl<T: Target> Loader<'_, T> {
@@ -333,6 +349,10 @@ impl<T: Target> Loader<'_, T> {
         out: &mut MessageWriter<W>,
     ) -> Result<()> {
         while let Some(message) = reader.next_message()? {
+            if self.stop.load(Ordering::Relaxed) {
+                tracing::warn!("Termination signal received: loading what was read and stopping.");
+                break;
+            }
             let line = reader.line_number();
             self.summary.lines = line;
             match message {
@@ -512,6 +532,8 @@ impl<T: Target> Loader<'_, T> {
                 sink: Some(sink),
                 draining: None,
                 buffer: Vec::new(),
+                last_line: 0,
+                draining_line: 0,
                 count: 0,
             },
         );
@@ -605,6 +627,7 @@ impl<T: Target> Loader<'_, T> {
             }
         }
         slot.buffer.push(record);
+        slot.last_line = line;
         slot.count += 1;
         self.oldest.get_or_insert_with(Instant::now);
         self.summary.records += 1;
@@ -651,6 +674,7 @@ impl<T: Target> Loader<'_, T> {
                 })
                 .map_err(|e| Error::io("cannot start a sink thread", e))?;
             slot.draining = Some(handle);
+            slot.draining_line = slot.last_line;
             self.in_flight.push_back(name.to_owned());
         }
         if wait {
@@ -674,7 +698,16 @@ impl<T: Target> Loader<'_, T> {
             ))
         })?;
         slot.sink = Some(sink);
-        result.map_err(|e| stream_error(name, e))
+        let line = slot.draining_line;
+        result.map_err(|e| {
+            stream_error(
+                name,
+                Error::context(
+                    format!("cannot write the records read up to input line {line}"),
+                    e,
+                ),
+            )
+        })
     }
 
     fn drain_all(&mut self) -> Result<()> {

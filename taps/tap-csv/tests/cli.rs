@@ -431,3 +431,65 @@ fn replication_key_not_in_the_schema() {
         "replication key `updated` is not in the schema",
     );
 }
+
+#[test]
+fn sigterm_stops_cleanly_with_a_final_state() {
+    use std::io::{Read, Write as _};
+    let dir = Dir::new();
+    let path = dir.path("big.csv");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(file, "id,updated_at").unwrap();
+    for i in 0..300_000 {
+        writeln!(file, "{i},2024-01-01T00:00:{:02}Z", i % 60).unwrap();
+    }
+    file.flush().unwrap();
+    drop(file);
+    let config = dir.config(
+        &json!({"files": [{"entity": "big", "path": path, "replication_key": "updated_at"}]}),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tap-csv"))
+        .args(["--config", &config])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nobody reads stdout yet: the tap fills the pipe and waits there, mid-sync.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "exit {status}: {err}");
+    assert!(err.contains("Termination signal received"), "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let records = lines.iter().filter(|m| m["type"] == "RECORD").count();
+    assert!(records < 300_000, "stopped early ({records} records)");
+    let last = lines.last().unwrap();
+    assert_eq!(last["type"], "STATE", "the last message is the state");
+    // The stream is unsorted, so its progress is not yet a bookmark: a resumed run starts over.
+    assert!(
+        last["value"]["bookmarks"]["big"]
+            .get("replication_key_value")
+            .is_none(),
+        "{last}"
+    );
+}

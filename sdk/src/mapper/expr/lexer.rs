@@ -1,0 +1,419 @@
+//! Tokens of the Python expression subset, lexed with `winnow`.
+
+use winnow::ModalResult;
+use winnow::combinator::{alt, cut_err, opt, preceded};
+use winnow::error::{ContextError, ErrMode, StrContext, StrContextValue};
+use winnow::prelude::*;
+use winnow::stream::{Location, LocatingSlice};
+use winnow::token::{any, one_of, take_while};
+
+use super::ast::{Ast, FPart};
+use super::parser::{SyntaxError, fstring};
+
+/// A token and where it starts (byte offset).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Token {
+    pub(crate) kind: Tok,
+    pub(crate) pos: usize,
+}
+
+/// Token kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Tok {
+    Name(String),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// An f-string, split into literal text and parsed fields.
+    FStr(Vec<FPart<Ast>>),
+    Op(&'static str),
+    /// A keyword of the grammar (`and`, `if`, `None`, …).
+    Kw(&'static str),
+    Eof,
+}
+
+const KEYWORDS: [&str; 13] = [
+    "and", "or", "not", "in", "is", "if", "else", "for", "lambda", "None", "True", "False", "async",
+];
+
+/// Python keywords that can never appear in an expression we evaluate.
+const RESERVED: [&str; 22] = [
+    "await", "yield", "import", "def", "class", "return", "del", "global", "nonlocal", "pass",
+    "raise", "try", "while", "with", "as", "assert", "break", "continue", "elif", "except",
+    "finally", "from",
+];
+
+/// Operators, longest first so that `**` wins over `*`.
+const OPS: [&str; 33] = [
+    "**", "//", "==", "!=", "<=", ">=", "<<", ">>", ":=", "->", "+", "-", "*", "/", "%", "<", ">",
+    "(", ")", "[", "]", "{", "}", ",", ":", ".", "~", "&", "|", "^", "@", "=", ";",
+];
+
+type Input<'s> = LocatingSlice<&'s str>;
+
+/// Splits `source` into tokens, ending with [`Tok::Eof`]; positions are offset by `base`.
+///
+/// # Errors
+/// The first character that starts no token, or an invalid f-string field.
+pub(crate) fn tokenize(source: &str, base: usize) -> Result<Vec<Token>, SyntaxError> {
+    let mut input = LocatingSlice::new(source);
+    let mut tokens = Vec::new();
+    loop {
+        let _ = take_while::<_, _, ContextError>(0.., is_space).parse_next(&mut input);
+        let pos = input.current_token_start();
+        if input.is_empty() {
+            tokens.push(Token {
+                kind: Tok::Eof,
+                pos: base + pos,
+            });
+            return Ok(tokens);
+        }
+        match token.parse_next(&mut input) {
+            Ok(Raw::Tok(kind)) => tokens.push(Token {
+                kind,
+                pos: base + pos,
+            }),
+            Ok(Raw::FStr(raw, body)) => tokens.push(Token {
+                kind: Tok::FStr(fstring(&raw, base + body)?),
+                pos: base + pos,
+            }),
+            Err(err) => {
+                let at = input.current_token_start();
+                let message = match err {
+                    ErrMode::Backtrack(e) | ErrMode::Cut(e) => describe(&e),
+                    ErrMode::Incomplete(_) => "unexpected end".to_owned(),
+                };
+                return Err(SyntaxError {
+                    pos: base + at.max(pos),
+                    message,
+                });
+            }
+        }
+    }
+}
+
+/// A lexed token, before f-string bodies are parsed.
+enum Raw {
+    Tok(Tok),
+    /// Raw f-string body and the offset where the body starts.
+    FStr(String, usize),
+}
+
+fn is_space(c: char) -> bool {
+    c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+fn describe(err: &ContextError) -> String {
+    let mut label = None;
+    let mut expected = Vec::new();
+    for context in err.context() {
+        match context {
+            StrContext::Label(l) => label = Some(*l),
+            StrContext::Expected(e) => expected.push(e.to_string()),
+            _ => {}
+        }
+    }
+    match (label, expected.is_empty()) {
+        (Some(l), true) => l.to_owned(),
+        (Some(l), false) => format!("{l}: expected {}", expected.join(" or ")),
+        (None, false) => format!("expected {}", expected.join(" or ")),
+        (None, true) => "unexpected character".to_owned(),
+    }
+}
+
+fn token(i: &mut Input<'_>) -> ModalResult<Raw> {
+    let mut chars = i.chars();
+    let first = chars.next().unwrap_or(' ');
+    let second = chars.next();
+    match first {
+        '0'..='9' => number.map(Raw::Tok).parse_next(i),
+        '.' if second.is_some_and(|c| c.is_ascii_digit()) => number.map(Raw::Tok).parse_next(i),
+        '\'' | '"' => string_literal.map(Raw::Tok).parse_next(i),
+        c if c == '_' || c.is_alphabetic() => name_or_string.parse_next(i),
+        _ => operator.map(Raw::Tok).parse_next(i),
+    }
+}
+
+fn operator(i: &mut Input<'_>) -> ModalResult<Tok> {
+    for op in OPS {
+        if i.starts_with(op) {
+            let _ = op.parse_next(i)?;
+            return Ok(Tok::Op(op));
+        }
+    }
+    cut_err(winnow::combinator::fail)
+        .context(StrContext::Label("unexpected character"))
+        .parse_next(i)
+}
+
+fn name_or_string(i: &mut Input<'_>) -> ModalResult<Raw> {
+    let word: &str =
+        take_while(1.., |c: char| c == '_' || c.is_alphanumeric()).parse_next(i)?;
+    if word.len() <= 2 && (i.starts_with('\'') || i.starts_with('"')) {
+        let prefix = word.to_ascii_lowercase();
+        return match prefix.as_str() {
+            "r" | "u" => quoted(prefix == "r")
+                .map(|s| Raw::Tok(Tok::Str(s)))
+                .parse_next(i),
+            "f" | "rf" | "fr" => {
+                let start = i.current_token_start();
+                let (body, triple) = quoted_raw.parse_next(i)?;
+                Ok(Raw::FStr(body, start + if triple { 3 } else { 1 }))
+            }
+            _ => cut_err(winnow::combinator::fail)
+                .context(StrContext::Label("bytes literals are not supported"))
+                .parse_next(i),
+        };
+    }
+    if let Some(kw) = KEYWORDS.iter().chain(&RESERVED).find(|k| **k == word) {
+        return Ok(Raw::Tok(Tok::Kw(kw)));
+    }
+    Ok(Raw::Tok(Tok::Name(word.to_owned())))
+}
+
+fn string_literal(i: &mut Input<'_>) -> ModalResult<Tok> {
+    quoted(false).map(Tok::Str).parse_next(i)
+}
+
+/// A quoted string with escapes processed (unless `raw`).
+fn quoted<'s>(raw: bool) -> impl Parser<Input<'s>, String, ErrMode<ContextError>> {
+    move |i: &mut Input<'s>| {
+        let (body, _) = quoted_raw.parse_next(i)?;
+        if raw {
+            Ok(body)
+        } else {
+            unescape(&body).map_err(|msg| {
+                ErrMode::Cut(ContextError::new().add_context(
+                    i,
+                    &i.checkpoint(),
+                    StrContext::Label(msg),
+                ))
+            })
+        }
+    }
+}
+
+/// The body of a quoted string, escapes untouched, and whether it was triple-quoted.
+fn quoted_raw(i: &mut Input<'_>) -> ModalResult<(String, bool)> {
+    let quote = one_of(['\'', '"']).parse_next(i)?;
+    let triple = opt(preceded(quote, quote)).parse_next(i)?.is_some();
+    let mut body = String::new();
+    loop {
+        let c = cut_err(any)
+            .context(StrContext::Label("unterminated string"))
+            .context(StrContext::Expected(StrContextValue::CharLiteral(quote)))
+            .parse_next(i)?;
+        if c == '\\' {
+            let next = cut_err(any)
+                .context(StrContext::Label("unterminated string"))
+                .parse_next(i)?;
+            body.push('\\');
+            body.push(next);
+        } else if c == quote {
+            if !triple {
+                return Ok((body, false));
+            }
+            if i.starts_with(quote) {
+                if i.chars().nth(1) == Some(quote) {
+                    let _ = (quote, quote).parse_next(i)?;
+                    return Ok((body, true));
+                }
+            }
+            body.push(c);
+        } else if (c == '\n') && !triple {
+            return cut_err(winnow::combinator::fail)
+                .context(StrContext::Label("unterminated string"))
+                .parse_next(i);
+        } else {
+            body.push(c);
+        }
+    }
+}
+
+/// Processes Python escape sequences.
+pub(crate) fn unescape(body: &str) -> Result<String, &'static str> {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            return Err("a string cannot end with a backslash");
+        };
+        match e {
+            '\n' => {}
+            '\\' => out.push('\\'),
+            '\'' => out.push('\''),
+            '"' => out.push('"'),
+            'a' => out.push('\u{7}'),
+            'b' => out.push('\u{8}'),
+            'f' => out.push('\u{c}'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'v' => out.push('\u{b}'),
+            'x' | 'u' | 'U' => {
+                let len = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex: String = (0..len).filter_map(|_| chars.next()).collect();
+                let code = u32::from_str_radix(&hex, 16)
+                    .ok()
+                    .filter(|_| hex.len() == len)
+                    .and_then(char::from_u32)
+                    .ok_or("invalid \\x, \\u or \\U escape in a string")?;
+                out.push(code);
+            }
+            '0'..='7' => {
+                let mut code = e.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match chars.peek().and_then(|c| c.to_digit(8)) {
+                        Some(d) => {
+                            code = code * 8 + d;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                out.push(char::from_u32(code).ok_or("invalid octal escape in a string")?);
+            }
+            other => {
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn number(i: &mut Input<'_>) -> ModalResult<Tok> {
+    let digits = |c: char| c.is_ascii_digit() || c == '_';
+    let text: &str = alt((
+        (
+            '0',
+            one_of(['x', 'X', 'o', 'O', 'b', 'B']),
+            take_while(1.., |c: char| c.is_ascii_hexdigit() || c == '_'),
+        )
+            .take(),
+        (
+            take_while(0.., digits),
+            opt(('.', take_while(0.., digits))),
+            opt((
+                one_of(['e', 'E']),
+                opt(one_of(['+', '-'])),
+                take_while(1.., digits),
+            )),
+            opt(one_of(['j', 'J'])),
+        )
+            .take(),
+    ))
+    .parse_next(i)?;
+    let clean = text.replace('_', "").to_ascii_lowercase();
+    let radix = |radix: u32| i64::from_str_radix(&clean[2..], radix).ok().map(Tok::Int);
+    let parsed = if clean.ends_with('j') || clean.is_empty() || clean == "." {
+        None
+    } else if clean.starts_with("0x") {
+        radix(16)
+    } else if clean.starts_with("0o") {
+        radix(8)
+    } else if clean.starts_with("0b") {
+        radix(2)
+    } else if clean.contains(['.', 'e']) {
+        clean.parse::<f64>().ok().map(Tok::Float)
+    } else {
+        clean.parse::<i64>().ok().map(Tok::Int)
+    };
+    match parsed {
+        Some(tok) => Ok(tok),
+        None => cut_err(winnow::combinator::fail)
+            .context(StrContext::Label(
+                "invalid number literal (complex numbers and integers beyond 64 bits are not supported)",
+            ))
+            .parse_next(i),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(source: &str) -> Vec<Tok> {
+        tokenize(source, 0)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.kind)
+            .collect()
+    }
+
+    #[test]
+    fn lexes_operators_names_and_numbers() {
+        assert_eq!(
+            kinds("a**2 // 3.5e1 != x.y"),
+            vec![
+                Tok::Name("a".into()),
+                Tok::Op("**"),
+                Tok::Int(2),
+                Tok::Op("//"),
+                Tok::Float(35.0),
+                Tok::Op("!="),
+                Tok::Name("x".into()),
+                Tok::Op("."),
+                Tok::Name("y".into()),
+                Tok::Eof
+            ]
+        );
+        assert_eq!(kinds("0x1F 1_000 .5 1e-3 x.e1"), vec![
+            Tok::Int(31),
+            Tok::Int(1000),
+            Tok::Float(0.5),
+            Tok::Float(0.001),
+            Tok::Name("x".into()),
+            Tok::Op("."),
+            Tok::Name("e1".into()),
+            Tok::Eof
+        ]);
+    }
+
+    #[test]
+    fn lexes_strings_with_escapes_and_prefixes() {
+        assert_eq!(
+            kinds(r#"'it\'s' "a\tb" r'\d' '\u00e9' '''x'y'''"#),
+            vec![
+                Tok::Str("it's".into()),
+                Tok::Str("a\tb".into()),
+                Tok::Str("\\d".into()),
+                Tok::Str("é".into()),
+                Tok::Str("x'y".into()),
+                Tok::Eof
+            ]
+        );
+        assert_eq!(
+            kinds("f'{a}!'"),
+            vec![
+                Tok::FStr(vec![
+                    FPart::Expr {
+                        expr: Ast::Name("a".into(), 3),
+                        repr: false,
+                        spec: String::new()
+                    },
+                    FPart::Lit("!".into())
+                ]),
+                Tok::Eof
+            ]
+        );
+        assert_eq!(kinds("''"), vec![Tok::Str(String::new()), Tok::Eof]);
+    }
+
+    #[test]
+    fn reports_bad_input() {
+        let message = |s: &str| tokenize(s, 0).unwrap_err().message;
+        assert!(message("'abc").contains("unterminated string"));
+        assert!(message("a $ b").contains("unexpected character"));
+        assert!(message("b'x'").contains("bytes"));
+        assert!(message("f'{}'").contains("empty expression"));
+    }
+}

@@ -1,0 +1,45 @@
+//! `target-jsonl`: a Singer target writing one JSON Lines file per stream, built on
+//! `singer-sdk`. Settings are compatible with the community `target-jsonl`.
+
+mod client;
+mod config;
+mod sink;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use singer_sdk::Result;
+use singer_sdk::sink::StreamSchema;
+use singer_sdk::target::{Target, TargetOptions};
+
+use crate::client::Client;
+use crate::config::Config;
+use crate::sink::JsonlSink;
+
+/// Appends every stream's records to `<destination_path>/<stream>.jsonl`.
+struct TargetJsonl;
+
+impl Target for TargetJsonl {
+    type Settings = Config;
+    type Client = Client;
+    type Sink = JsonlSink;
+
+    fn connect(&self, settings: Config, options: &TargetOptions) -> Result<Client> {
+        Client::new(settings, options)
+    }
+
+    fn open_sink(
+        &self,
+        client: &Arc<Client>,
+        stream: &StreamSchema,
+        _options: &TargetOptions,
+    ) -> Result<JsonlSink> {
+        JsonlSink::open(client, stream)
+    }
+}
+
+#[singer_sdk::main]
+fn main() -> TargetJsonl {
+    TargetJsonl
+}

@@ -1,0 +1,123 @@
+//! The sink: appends each batch to the stream's file as one durable write.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use singer_sdk::sink::{Batch, Sink, StreamSchema};
+use singer_sdk::{Error, Result};
+
+use crate::client::{Client, SharedFile};
+use crate::config::Compression;
+
+/// Writes one stream's records to its JSON Lines file.
+#[derive(Debug)]
+pub(crate) struct JsonlSink {
+    client: Arc<Client>,
+    stream: String,
+    path: PathBuf,
+    /// Opened at the first batch (no empty files for streams without records), or at once
+    /// with `load_method: overwrite` so the stream is emptied even if no record follows.
+    file: Option<SharedFile>,
+}
+
+impl JsonlSink {
+    /// The sink of `stream`.
+    ///
+    /// # Errors
+    /// With `load_method: overwrite`, the file cannot be opened and emptied.
+    pub(crate) fn open(client: &Arc<Client>, stream: &StreamSchema) -> Result<Self> {
+        let mut sink = JsonlSink {
+            client: Arc::clone(client),
+            stream: stream.name.clone(),
+            path: client.path_for(&stream.name),
+            file: None,
+        };
+        if client.overwrite() {
+            sink.file()?;
+        }
+        Ok(sink)
+    }
+
+    fn file(&mut self) -> Result<SharedFile> {
+        if let Some(file) = &self.file {
+            return Ok(Arc::clone(file));
+        }
+        let file = self.client.file(&self.path, &self.stream)?;
+        self.file = Some(Arc::clone(&file));
+        Ok(file)
+    }
+}
+
+impl Sink for JsonlSink {
+    fn write_batch(&mut self, batch: Batch) -> Result<()> {
+        let bytes = encode(&batch.records, self.client.compression()).map_err(|e| {
+            Error::context(
+                format!(
+                    "cannot encode {} of stream `{}`",
+                    count(batch.records.len()),
+                    self.stream
+                ),
+                e,
+            )
+        })?;
+        let file = self.file()?;
+        let mut file = file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        file.append(&bytes).map_err(|e| {
+            Error::context(
+                format!(
+                    "cannot write {} of stream `{}` to `{}`; free disk space or point destination_path at a writable location, then rerun from the last state",
+                    count(batch.records.len()),
+                    self.stream,
+                    self.path.display()
+                ),
+                e,
+            )
+        })
+    }
+
+    fn close(&mut self) -> Result<()> {
+        // Every batch is already synced; just let go of the file.
+        self.file = None;
+        Ok(())
+    }
+}
+
+/// `1 record`, `2 records`.
+fn count(records: usize) -> String {
+    if records == 1 {
+        "1 record".to_owned()
+    } else {
+        format!("{records} records")
+    }
+}
+
+/// The bytes of one batch: one compact JSON object per line (keys in arrival order, UTF-8
+/// unescaped), as one gzip member with `gzip`.
+///
+/// # Errors
+/// Serialising or compressing fails.
+pub(crate) fn encode(
+    records: &[Map<String, Value>],
+    compression: Compression,
+) -> io::Result<Vec<u8>> {
+    let mut lines = Vec::with_capacity(records.len() * 128);
+    for record in records {
+        serde_json::to_writer(&mut lines, record)?;
+        lines.push(b'\n');
+    }
+    match compression {
+        Compression::None => Ok(lines),
+        Compression::Gzip => {
+            let mut encoder = flate2::write::GzEncoder::new(
+                Vec::with_capacity(lines.len() / 4),
+                flate2::Compression::default(),
+            );
+            encoder.write_all(&lines)?;
+            encoder.finish()
+        }
+    }
+}
