@@ -319,7 +319,7 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
         let streams = tap.streams(&user_settings).await?;
         streams.check()?;
         if args.discover {
-            let mut text = serde_json::to_string_pretty(&streams.catalog())?;
+            let mut text = serde_json::to_string_pretty(&tap.catalog(&streams)?)?;
             text.push('\n');
             out.write_raw(text.as_bytes())?;
             out.flush()?;

@@ -82,6 +82,15 @@ pub trait Tap: Send + Sync + 'static {
         ]
     }
 
+    /// The catalog `--discover` prints. The default describes every stream with its schema
+    /// and standard metadata; override it to add metadata (e.g. `schema-name`, `row-count`).
+    ///
+    /// # Errors
+    /// Whatever discovery needs and cannot get.
+    fn catalog(&self, streams: &Streams) -> Result<Catalog> {
+        Ok(streams.catalog())
+    }
+
     /// How many streams sync at once. The default, 1, gives the same message order on every
     /// run, as singer-sdk does.
     fn max_parallelism(&self) -> usize {
@@ -361,8 +370,8 @@ struct Plan {
     key_properties: Vec<String>,
     replication_key: Option<String>,
     key_kind: KeyKind,
-    /// Top-level properties to drop from records (deselected in the catalog).
-    deselected: Vec<String>,
+    /// Property paths to drop from records (deselected in the catalog), e.g. `["a", "b"]`.
+    deselected: Vec<Vec<String>>,
 }
 
 fn plan(streams: &Streams, options: &SyncOptions) -> Result<Vec<Plan>> {
@@ -414,23 +423,9 @@ fn plan(streams: &Streams, options: &SyncOptions) -> Result<Vec<Plan>> {
                 }
             }
             if !options.select_all {
-                if let Some(Value::Object(properties)) = schema.get_mut("properties") {
-                    properties.retain(|name, _| {
-                        let keep = entry.is_field_selected(&[name.as_str()])
-                            || key_properties.contains(name)
-                            || replication_key.as_deref() == Some(name.as_str());
-                        if !keep {
-                            deselected.push(name.clone());
-                        }
-                        keep
-                    });
-                }
-                if let Some(Value::Array(required)) = schema.get_mut("required") {
-                    required.retain(|r| {
-                        r.as_str()
-                            .is_none_or(|r| !deselected.iter().any(|d| d == r))
-                    });
-                }
+                let mut keep: Vec<&str> = key_properties.iter().map(String::as_str).collect();
+                keep.extend(replication_key.as_deref());
+                prune_schema(&mut schema, entry, &keep, &mut Vec::new(), &mut deselected);
             }
         }
         let properties = crate::schema::properties(&schema);
@@ -938,10 +933,10 @@ impl PartitionRun {
     }
 }
 
-/// Appends one RECORD line, dropping deselected top-level properties first.
+/// Appends one RECORD line, dropping deselected properties first.
 fn encode<R: Serialize>(
     record: &R,
-    deselected: &[String],
+    deselected: &[Vec<String>],
     encoder: &RecordEncoder,
     bytes: &mut Vec<u8>,
 ) -> Result<()> {
@@ -949,10 +944,58 @@ fn encode<R: Serialize>(
         return encoder.encode(record, bytes);
     }
     let mut value = serde_json::to_value(record)?;
-    if let Value::Object(map) = &mut value {
-        for name in deselected {
-            map.shift_remove(name);
-        }
+    for path in deselected {
+        remove_path(&mut value, path);
     }
     encoder.encode(&value, bytes)
+}
+
+/// Removes the property at `path` (through nested objects) from a record.
+fn remove_path(value: &mut Value, path: &[String]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut node = value;
+    for name in parents {
+        match node.get_mut(name) {
+            Some(child) => node = child,
+            None => return,
+        }
+    }
+    if let Value::Object(map) = node {
+        map.shift_remove(last);
+    }
+}
+
+/// Drops deselected properties from a schema (recursively through nested objects), with
+/// their `required` entries, and lists their paths. Top-level names in `keep` (keys and the
+/// replication key) are never dropped.
+fn prune_schema(
+    schema: &mut Value,
+    entry: &CatalogEntry,
+    keep: &[&str],
+    path: &mut Vec<String>,
+    dropped: &mut Vec<Vec<String>>,
+) {
+    let Some(Value::Object(properties)) = schema.get_mut("properties") else {
+        return;
+    };
+    let mut gone = Vec::new();
+    properties.retain(|name, property| {
+        path.push(name.clone());
+        let crumbs: Vec<&str> = path.iter().map(String::as_str).collect();
+        let selected =
+            entry.is_field_selected(&crumbs) || (path.len() == 1 && keep.contains(&name.as_str()));
+        if selected {
+            prune_schema(property, entry, keep, path, dropped);
+        } else {
+            dropped.push(path.clone());
+            gone.push(name.clone());
+        }
+        path.pop();
+        selected
+    });
+    if let Some(Value::Array(required)) = schema.get_mut("required") {
+        required.retain(|r| r.as_str().is_none_or(|r| !gone.iter().any(|g| g == r)));
+    }
 }

@@ -602,3 +602,27 @@ fn unreadable_or_malformed_inputs_are_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn nested_fields_can_be_deselected() {
+    let run = good();
+    let catalog = json!({"streams": [{"tap_stream_id": "events", "schema": {}, "metadata": [
+        {"breadcrumb": [], "metadata": {"selected": true}},
+        {"breadcrumb": ["properties", "payload", "properties", "kind"], "metadata": {"selected": false}}]}]});
+    let path = run.file("catalog.json", &catalog.to_string());
+    let out = run.run(&["--catalog", &path]).unwrap();
+    let events = records(&out, "events");
+    assert_eq!(
+        events[0]["payload"],
+        json!({}),
+        "the nested field is gone, its parent stays"
+    );
+    let schema = messages(&out)
+        .into_iter()
+        .find(|m| m["type"] == "SCHEMA")
+        .unwrap();
+    assert_eq!(
+        schema["schema"]["properties"]["payload"]["properties"],
+        json!({})
+    );
+}
