@@ -1,0 +1,59 @@
+//! `target-sqlite`: a Singer target loading a SQLite database, built on `singer-sdk`.
+//!
+//! One table per stream (names conformed like singer-sdk's SQL targets), typed columns, a
+//! primary key from the stream's key, `append-only`/`upsert`/`overwrite` load methods,
+//! ACTIVATE_VERSION (soft or hard delete), and one committed WAL transaction per batch.
+
+mod client;
+mod config;
+mod sink;
+mod table;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use singer_sdk::Result;
+use singer_sdk::sink::StreamSchema;
+use singer_sdk::target::{Target, TargetOptions};
+
+use crate::client::Client;
+use crate::config::Config;
+use crate::sink::SqliteSink;
+
+/// Loads Singer streams into tables of a SQLite database file.
+struct TargetSqlite;
+
+impl Target for TargetSqlite {
+    type Settings = Config;
+    type Client = Client;
+    type Sink = SqliteSink;
+
+    fn connect(&self, settings: Config, options: &TargetOptions) -> Result<Client> {
+        Client::open(&settings, options)
+    }
+
+    fn open_sink(
+        &self,
+        client: &Arc<Client>,
+        stream: &StreamSchema,
+        options: &TargetOptions,
+    ) -> Result<SqliteSink> {
+        SqliteSink::open(client, stream, options)
+    }
+
+    fn capabilities(&self) -> Vec<&'static str> {
+        vec![
+            "about",
+            "structured-logging",
+            "validate-records",
+            "activate-version",
+            "hard-delete",
+        ]
+    }
+}
+
+#[singer_sdk::main]
+fn main() -> TargetSqlite {
+    TargetSqlite
+}
