@@ -5,8 +5,9 @@
 //! buffers records per stream, and hands full buffers to the stream's [`Sink`] on a thread
 //! of its own, so reading goes on while batches are written. A STATE is acknowledged (written
 //! to stdout as one bare JSON line) only after every record received before it is written by
-//! its sink; it is never held longer than `batch_wait_limit_seconds` while records flow, and
-//! the last one is always written at the end of a clean run.
+//! its sink; it is never held longer than `batch_wait_limit_seconds` while records flow (with
+//! 0, each STATE is acknowledged as it arrives, once what came before it is written), and the
+//! last one is always written at the end of a clean run.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -359,7 +360,8 @@ impl<T: Target> Loader<'_, T> {
                 Message::Schema(schema) => self.on_schema(schema, line)?,
                 Message::Record(record) => {
                     self.on_record(record, line)?;
-                    if self.oldest_age() > self.options.batch_wait_limit {
+                    let limit = self.options.batch_wait_limit;
+                    if !limit.is_zero() && self.oldest_age() > limit {
                         self.drain_all()?;
                         self.emit_state(out, false)?;
                     }
@@ -368,7 +370,7 @@ impl<T: Target> Loader<'_, T> {
                     self.latest_state = Some(state.value);
                     let idle = self.in_flight.is_empty()
                         && self.streams.values().all(|s| s.buffer.is_empty());
-                    if idle || self.last_emit_time.elapsed() > self.options.batch_wait_limit {
+                    if idle || self.last_emit_time.elapsed() >= self.options.batch_wait_limit {
                         self.drain_all()?;
                         self.emit_state(out, false)?;
                     }

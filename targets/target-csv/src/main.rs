@@ -1,0 +1,46 @@
+//! `target-csv`: a Singer target writing one CSV file per stream, built on `singer-sdk`.
+//! Settings follow MeltanoLabs `target-csv`.
+
+mod client;
+mod config;
+mod file;
+mod sink;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use singer_sdk::Result;
+use singer_sdk::sink::StreamSchema;
+use singer_sdk::target::{Target, TargetOptions};
+
+use crate::client::Client;
+use crate::config::Config;
+use crate::sink::CsvSink;
+
+/// Writes every stream to a CSV file of its own.
+struct TargetCsv;
+
+impl Target for TargetCsv {
+    type Settings = Config;
+    type Client = Client;
+    type Sink = CsvSink;
+
+    fn connect(&self, settings: Config, options: &TargetOptions) -> Result<Client> {
+        Client::new(settings, options)
+    }
+
+    fn open_sink(
+        &self,
+        client: &Arc<Client>,
+        stream: &StreamSchema,
+        _options: &TargetOptions,
+    ) -> Result<CsvSink> {
+        CsvSink::open(client, stream)
+    }
+}
+
+#[singer_sdk::main]
+fn main() -> TargetCsv {
+    TargetCsv
+}
