@@ -152,22 +152,6 @@ fn custom_name_puts_every_stream_in_one_file() {
     );
 }
 
-#[test]
-fn custom_name_with_records_written_one_by_one_keeps_input_order() {
-    let dest = Dest::new();
-    let config = dest.config(&json!({"custom_name": "export", "batch_wait_limit_seconds": 0}));
-    assert_ok(&run(&["--config", &config], &two_streams()));
-    let values: Vec<Value> = dest
-        .records("export.jsonl")
-        .iter()
-        .map(|r| r["v"].clone())
-        .collect();
-    assert_eq!(
-        values,
-        ["users-1", "orders-1", "users-2", "orders-2", "users-3"].map(Value::from)
-    );
-}
-
 fn assert_timestamped(name: &str, prefix: &str, suffix: &str) {
     let stamp = name
         .strip_prefix(prefix)
