@@ -34,11 +34,12 @@
 //! # let _ = TargetNull;
 //! ```
 
+mod worker;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -51,6 +52,8 @@ use crate::message::{
 };
 use crate::settings::Settings;
 use crate::sink::{Batch, Sink, StreamSchema};
+
+use self::worker::Worker;
 
 /// A Singer target: its settings, what its sinks share, and how to open a sink per stream.
 #[diagnostic::on_unimplemented(
@@ -308,14 +311,13 @@ pub fn load<T: Target, R: BufRead, W: Write>(
     Ok(run.summary)
 }
 
-struct Slot<S> {
+struct Slot {
     stream: Arc<StreamSchema>,
     /// The schema and keys as received, to tell a changed SCHEMA from a repeated one.
     received: (Value, Vec<String>),
     validator: Option<jsonschema::Validator>,
     datetime_fields: Vec<String>,
-    sink: Option<S>,
-    draining: Option<JoinHandle<(S, Result<()>)>>,
+    worker: Worker,
     buffer: Vec<Map<String, Value>>,
     /// Input line of the last buffered record.
     last_line: u64,
@@ -328,7 +330,7 @@ struct Loader<'a, T: Target> {
     target: &'a T,
     client: Arc<T::Client>,
     options: &'a TargetOptions,
-    streams: HashMap<String, Slot<T::Sink>>,
+    streams: HashMap<String, Slot>,
     /// Streams with a drain under way, oldest first.
     in_flight: VecDeque<String>,
     /// When the oldest record buffered since the last full drain arrived.
@@ -394,8 +396,8 @@ impl<T: Target> Loader<'_, T> {
                         .streams
                         .get_mut(&message.stream)
                         .expect("checked above");
-                    let sink = slot.sink.as_mut().expect("joined by drain");
-                    sink.activate_version(message.version)
+                    slot.worker
+                        .activate(message.version)
                         .map_err(|e| stream_error(&message.stream, e))?;
                 }
                 Message::Batch(batch) => {
@@ -508,10 +510,11 @@ impl<T: Target> Loader<'_, T> {
         // A changed schema or key: finish the old sink before the new one opens.
         if self.streams.contains_key(&message.stream) {
             self.drain(&message.stream, true)?;
-            if let Some(mut old) = self.streams.remove(&message.stream) {
-                if let Some(mut sink) = old.sink.take() {
-                    sink.close().map_err(|e| stream_error(&message.stream, e))?;
-                }
+            if let Some(old) = self.streams.remove(&message.stream) {
+                self.in_flight.retain(|n| n != &message.stream);
+                old.worker
+                    .close()
+                    .map_err(|e| stream_error(&message.stream, e))?;
                 RecordCount {
                     stream: &message.stream,
                     context: None,
@@ -524,6 +527,7 @@ impl<T: Target> Loader<'_, T> {
             .target
             .open_sink(&self.client, &stream, self.options)
             .map_err(|e| stream_error(&message.stream, e))?;
+        let worker = Worker::start(&message.stream, sink)?;
         self.streams.insert(
             message.stream,
             Slot {
@@ -531,8 +535,7 @@ impl<T: Target> Loader<'_, T> {
                 received,
                 validator,
                 datetime_fields,
-                sink: Some(sink),
-                draining: None,
+                worker,
                 buffer: Vec::new(),
                 last_line: 0,
                 draining_line: 0,
@@ -644,11 +647,14 @@ impl<T: Target> Loader<'_, T> {
         self.oldest.map(|t| t.elapsed()).unwrap_or_default()
     }
 
-    /// Hands the stream's buffer to its sink on a thread; with `wait`, also waits for it.
+    /// Hands the stream's buffer to its sink's thread; with `wait`, also waits for it.
     fn drain(&mut self, name: &str, wait: bool) -> Result<()> {
         self.join(name)?;
-        let slot = self.streams.get_mut(name).expect("drain of a known stream");
-        if !slot.buffer.is_empty() {
+        let has_records = self
+            .streams
+            .get(name)
+            .is_some_and(|slot| !slot.buffer.is_empty());
+        if has_records {
             while self.in_flight.len() >= self.options.max_parallelism {
                 let oldest = self.in_flight.pop_front().expect("non-empty");
                 self.join(&oldest)?;
@@ -662,20 +668,11 @@ impl<T: Target> Loader<'_, T> {
                     record.insert("_sdc_batched_at".to_owned(), at.clone());
                 }
             }
-            let batch = Batch {
+            slot.worker.write(Batch {
                 stream: Arc::clone(&slot.stream),
                 records,
                 batched_at,
-            };
-            let mut sink = slot.sink.take().expect("no drain under way");
-            let handle = std::thread::Builder::new()
-                .name(format!("sink-{name}"))
-                .spawn(move || {
-                    let result = sink.write_batch(batch);
-                    (sink, result)
-                })
-                .map_err(|e| Error::io("cannot start a sink thread", e))?;
-            slot.draining = Some(handle);
+            })?;
             slot.draining_line = slot.last_line;
             self.in_flight.push_back(name.to_owned());
         }
@@ -685,23 +682,17 @@ impl<T: Target> Loader<'_, T> {
         Ok(())
     }
 
-    /// Waits for the stream's drain under way, if any.
+    /// Waits for the stream's write under way, if any.
     fn join(&mut self, name: &str) -> Result<()> {
         let Some(slot) = self.streams.get_mut(name) else {
             return Ok(());
         };
-        let Some(handle) = slot.draining.take() else {
+        if !slot.worker.is_busy() {
             return Ok(());
-        };
+        }
         self.in_flight.retain(|n| n != name);
-        let (sink, result) = handle.join().map_err(|_| {
-            Error::custom(format!(
-                "the sink of stream `{name}` panicked while writing"
-            ))
-        })?;
-        slot.sink = Some(sink);
         let line = slot.draining_line;
-        result.map_err(|e| {
+        slot.worker.wait().map_err(|e| {
             stream_error(
                 name,
                 Error::context(
@@ -726,9 +717,7 @@ impl<T: Target> Loader<'_, T> {
 
     fn join_all_quietly(&mut self) {
         for slot in self.streams.values_mut() {
-            if let Some(handle) = slot.draining.take() {
-                let _ = handle.join();
-            }
+            let _ = slot.worker.wait();
         }
     }
 
@@ -754,10 +743,8 @@ impl<T: Target> Loader<'_, T> {
         let mut names: Vec<String> = self.streams.keys().cloned().collect();
         names.sort();
         for name in names {
-            let slot = self.streams.get_mut(&name).expect("listed above");
-            if let Some(sink) = slot.sink.as_mut() {
-                sink.close().map_err(|e| stream_error(&name, e))?;
-            }
+            let slot = self.streams.remove(&name).expect("listed above");
+            slot.worker.close().map_err(|e| stream_error(&name, e))?;
             RecordCount {
                 stream: &name,
                 context: None,
