@@ -13,6 +13,7 @@
 //! | [`tap`] | the [`Tap`](tap::Tap) trait and the sync runtime |
 //! | [`cli`] | the generated command line |
 //! | [`logging`] | stderr logs and METRIC lines |
+//! | [`mapper`] | stream maps, expressions, flattening |
 //! | [`target`] | the [`Target`](target::Target) trait and the load runtime |
 //! | [`sink`] | the [`Sink`](sink::Sink) trait and batches |
 //! | [`about`] | `--about` rendering |
@@ -23,6 +24,7 @@ pub mod catalog;
 pub mod cli;
 pub mod error;
 pub mod logging;
+pub mod mapper;
 pub mod message;
 pub mod record;
 pub mod schema;

@@ -2,7 +2,8 @@
 //! to a stream (every name resolved to a record field, a built-in variable, a comprehension
 //! slot or a built-in function), which is what runs per record.
 
-use super::functions::{Builtin, Method};
+use super::functions::Builtin;
+use super::methods::Method;
 use crate::mapper::faker::Provider;
 
 /// A literal.

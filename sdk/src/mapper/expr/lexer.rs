@@ -4,11 +4,12 @@ use winnow::ModalResult;
 use winnow::combinator::{alt, cut_err, opt, preceded};
 use winnow::error::{ContextError, ErrMode, StrContext, StrContextValue};
 use winnow::prelude::*;
-use winnow::stream::{Location, LocatingSlice};
+use winnow::stream::{LocatingSlice, Location};
 use winnow::token::{any, one_of, take_while};
 
 use super::ast::{Ast, FPart};
-use super::parser::{SyntaxError, fstring};
+use super::atom::fstring;
+use super::parser::SyntaxError;
 
 /// A token and where it starts (byte offset).
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +67,7 @@ pub(crate) fn tokenize(source: &str, base: usize) -> Result<Vec<Token>, SyntaxEr
                 kind: Tok::Eof,
                 pos: base + pos,
             });
+            check_nesting(&tokens)?;
             return Ok(tokens);
         }
         match token.parse_next(&mut input) {
@@ -90,6 +92,30 @@ pub(crate) fn tokenize(source: &str, base: usize) -> Result<Vec<Token>, SyntaxEr
             }
         }
     }
+}
+
+/// Deepest nesting of brackets and prefix operators the parser accepts (Python's own parser
+/// stops at 200 levels); deeper input would exhaust the stack.
+const MAX_NESTING: usize = 100;
+
+fn check_nesting(tokens: &[Token]) -> Result<(), SyntaxError> {
+    let (mut depth, mut prefix_run) = (0usize, 0usize);
+    for token in tokens {
+        match &token.kind {
+            Tok::Op("(" | "[" | "{") => depth += 1,
+            Tok::Op(")" | "]" | "}") => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        let prefix = matches!(&token.kind, Tok::Op("-" | "+" | "~") | Tok::Kw("not"));
+        prefix_run = if prefix { prefix_run + 1 } else { 0 };
+        if depth > MAX_NESTING || prefix_run > MAX_NESTING {
+            return Err(SyntaxError {
+                pos: token.pos,
+                message: format!("expression nested more than {MAX_NESTING} levels deep"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A lexed token, before f-string bodies are parsed.
@@ -137,18 +163,17 @@ fn token(i: &mut Input<'_>) -> ModalResult<Raw> {
 fn operator(i: &mut Input<'_>) -> ModalResult<Tok> {
     for op in OPS {
         if i.starts_with(op) {
-            let _ = op.parse_next(i)?;
+            let _ = winnow::token::literal(op).parse_next(i)?;
             return Ok(Tok::Op(op));
         }
     }
     cut_err(winnow::combinator::fail)
-        .context(StrContext::Label("unexpected character"))
+        .context(StrContext::Label("invalid syntax: unexpected character"))
         .parse_next(i)
 }
 
 fn name_or_string(i: &mut Input<'_>) -> ModalResult<Raw> {
-    let word: &str =
-        take_while(1.., |c: char| c == '_' || c.is_alphanumeric()).parse_next(i)?;
+    let word: &str = take_while(1.., |c: char| c == '_' || c.is_alphanumeric()).parse_next(i)?;
     if word.len() <= 2 && (i.starts_with('\'') || i.starts_with('"')) {
         let prefix = word.to_ascii_lowercase();
         return match prefix.as_str() {
@@ -182,13 +207,12 @@ fn quoted<'s>(raw: bool) -> impl Parser<Input<'s>, String, ErrMode<ContextError>
         if raw {
             Ok(body)
         } else {
-            unescape(&body).map_err(|msg| {
-                ErrMode::Cut(ContextError::new().add_context(
-                    i,
-                    &i.checkpoint(),
-                    StrContext::Label(msg),
-                ))
-            })
+            match unescape(&body) {
+                Ok(text) => Ok(text),
+                Err(msg) => cut_err(winnow::combinator::fail)
+                    .context(StrContext::Label(msg))
+                    .parse_next(i),
+            }
         }
     }
 }
@@ -213,11 +237,9 @@ fn quoted_raw(i: &mut Input<'_>) -> ModalResult<(String, bool)> {
             if !triple {
                 return Ok((body, false));
             }
-            if i.starts_with(quote) {
-                if i.chars().nth(1) == Some(quote) {
-                    let _ = (quote, quote).parse_next(i)?;
-                    return Ok((body, true));
-                }
+            if i.starts_with(quote) && i.chars().nth(1) == Some(quote) {
+                let _ = (quote, quote).parse_next(i)?;
+                return Ok((body, true));
             }
             body.push(c);
         } else if (c == '\n') && !triple {
@@ -334,86 +356,5 @@ fn number(i: &mut Input<'_>) -> ModalResult<Tok> {
                 "invalid number literal (complex numbers and integers beyond 64 bits are not supported)",
             ))
             .parse_next(i),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn kinds(source: &str) -> Vec<Tok> {
-        tokenize(source, 0)
-            .unwrap()
-            .into_iter()
-            .map(|t| t.kind)
-            .collect()
-    }
-
-    #[test]
-    fn lexes_operators_names_and_numbers() {
-        assert_eq!(
-            kinds("a**2 // 3.5e1 != x.y"),
-            vec![
-                Tok::Name("a".into()),
-                Tok::Op("**"),
-                Tok::Int(2),
-                Tok::Op("//"),
-                Tok::Float(35.0),
-                Tok::Op("!="),
-                Tok::Name("x".into()),
-                Tok::Op("."),
-                Tok::Name("y".into()),
-                Tok::Eof
-            ]
-        );
-        assert_eq!(kinds("0x1F 1_000 .5 1e-3 x.e1"), vec![
-            Tok::Int(31),
-            Tok::Int(1000),
-            Tok::Float(0.5),
-            Tok::Float(0.001),
-            Tok::Name("x".into()),
-            Tok::Op("."),
-            Tok::Name("e1".into()),
-            Tok::Eof
-        ]);
-    }
-
-    #[test]
-    fn lexes_strings_with_escapes_and_prefixes() {
-        assert_eq!(
-            kinds(r#"'it\'s' "a\tb" r'\d' '\u00e9' '''x'y'''"#),
-            vec![
-                Tok::Str("it's".into()),
-                Tok::Str("a\tb".into()),
-                Tok::Str("\\d".into()),
-                Tok::Str("é".into()),
-                Tok::Str("x'y".into()),
-                Tok::Eof
-            ]
-        );
-        assert_eq!(
-            kinds("f'{a}!'"),
-            vec![
-                Tok::FStr(vec![
-                    FPart::Expr {
-                        expr: Ast::Name("a".into(), 3),
-                        repr: false,
-                        spec: String::new()
-                    },
-                    FPart::Lit("!".into())
-                ]),
-                Tok::Eof
-            ]
-        );
-        assert_eq!(kinds("''"), vec![Tok::Str(String::new()), Tok::Eof]);
-    }
-
-    #[test]
-    fn reports_bad_input() {
-        let message = |s: &str| tokenize(s, 0).unwrap_err().message;
-        assert!(message("'abc").contains("unterminated string"));
-        assert!(message("a $ b").contains("unexpected character"));
-        assert!(message("b'x'").contains("bytes"));
-        assert!(message("f'{}'").contains("empty expression"));
     }
 }

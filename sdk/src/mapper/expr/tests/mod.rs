@@ -1,0 +1,5 @@
+//! Tests of the expression language, by layer.
+
+mod eval;
+mod lexer;
+mod parser;
