@@ -1,0 +1,333 @@
+//! `fixture-target`: a small well-behaved Singer target the harness's own tests run every check
+//! on. It validates records, appends them to `<destination_path>/<stream>.jsonl` unbuffered and
+//! acknowledges each STATE right after. `FIXTURE_BREAK=<check id>` makes it break exactly the
+//! rule that check verifies; `--list-breaks` prints the ids it can break. `FIXTURE_HANG=1` makes
+//! it hang without reading its input.
+
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+/// The checks this fixture can be made to fail, one `FIXTURE_BREAK` value each.
+const BREAKS: &[&str] = &[
+    "target.scenario.array_data",
+    "target.scenario.camelcase",
+    "target.scenario.camelcase_complex_schema",
+    "target.scenario.duplicate_records",
+    "target.scenario.encoded_string_data",
+    "target.scenario.invalid_schema",
+    "target.scenario.multiple_state_messages",
+    "target.scenario.no_primary_keys",
+    "target.scenario.no_primary_keys_append",
+    "target.scenario.optional_attributes",
+    "target.scenario.pk_updates",
+    "target.scenario.record_before_schema",
+    "target.scenario.record_missing_fields",
+    "target.scenario.record_missing_key_property",
+    "target.scenario.record_missing_required_property",
+    "target.scenario.schema_no_properties",
+    "target.scenario.schema_updates",
+    "target.scenario.special_chars_in_attributes",
+    "target.scenario.user_location_data",
+    "target.scenario.user_location_upsert_data",
+    "target.state.bare-values",
+    "target.state.from-input",
+    "target.state.in-order",
+    "target.state.last-relayed",
+    "target.state.after-commit",
+    "target.evolution.add-column",
+    "target.evolution.widen-type",
+    "target.evolution.new-stream",
+    "target.edge.huge-line",
+    "target.edge.invalid-utf8",
+    "target.edge.malformed-json",
+    "target.edge.empty-input",
+];
+
+fn main() -> ExitCode {
+    let fixture = Fixture {
+        broken: std::env::var("FIXTURE_BREAK").unwrap_or_default(),
+        streams: HashMap::new(),
+        seen_record: false,
+        pending: None,
+        held: Vec::new(),
+        unwritten: Vec::new(),
+        destination: PathBuf::new(),
+    };
+    match fixture.main(&std::env::args().skip(1).collect::<Vec<_>>()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct Stream {
+    schema: Value,
+    keys: Vec<String>,
+    validator: Option<jsonschema::Validator>,
+}
+
+struct Fixture {
+    broken: String,
+    streams: HashMap<String, Stream>,
+    seen_record: bool,
+    /// `target.state.last-relayed`: a state held until the next message.
+    pending: Option<Value>,
+    /// `target.state.in-order`: every state, emitted reversed at the end.
+    held: Vec<Value>,
+    /// `target.state.after-commit`: records kept in memory until the end.
+    unwritten: Vec<(String, Value)>,
+    destination: PathBuf,
+}
+
+impl Fixture {
+    fn is(&self, check: &str) -> bool {
+        self.broken == check
+    }
+
+    fn main(mut self, args: &[String]) -> Result<(), String> {
+        let mut out = io::stdout().lock();
+        let write = |out: &mut io::StdoutLock<'_>, text: &str| {
+            writeln!(out, "{text}").map_err(|e| e.to_string())
+        };
+        match args.first().map(String::as_str) {
+            Some("--list-breaks") => {
+                return write(&mut out, &BREAKS.join("\n"));
+            }
+            Some("--about") => {
+                let about = json!({"name": "fixture-target", "description": "Conformance fixture",
+                    "version": "0.1.0", "sdk_version": "0.1.0", "capabilities": ["about", "validate-records"],
+                    "settings": {"type": "object", "properties": {"destination_path": {"type": "string"}},
+                                 "required": ["destination_path"]}});
+                return write(&mut out, &about.to_string());
+            }
+            Some("--version") => return write(&mut out, "fixture-target v0.1.0"),
+            Some("--config") => {}
+            _ => return Err("usage: fixture-target --config FILE".into()),
+        }
+        if std::env::var_os("FIXTURE_HANG").is_some() {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+        let path = args.get(1).ok_or("--config needs a file")?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+        let config: Value =
+            serde_json::from_str(&text).map_err(|e| format!("`{path}` is not JSON: {e}"))?;
+        let destination = config["destination_path"]
+            .as_str()
+            .ok_or("missing setting `destination_path`")?;
+        self.destination = PathBuf::from(destination);
+        std::fs::create_dir_all(&self.destination)
+            .map_err(|e| format!("cannot create `{destination}`: {e}"))?;
+        let mut input = io::stdin().lock();
+        let mut raw = Vec::new();
+        let mut number = 0;
+        let mut any = false;
+        loop {
+            raw.clear();
+            if input
+                .read_until(b'\n', &mut raw)
+                .map_err(|e| format!("cannot read stdin: {e}"))?
+                == 0
+            {
+                break;
+            }
+            number += 1;
+            if raw.len() > 8 * 1024 * 1024 && self.is("target.edge.huge-line") {
+                return Err(format!("line {number} is longer than 8 MiB"));
+            }
+            let line = match std::str::from_utf8(&raw) {
+                Ok(line) => line.to_owned(),
+                Err(_) if self.is("target.edge.invalid-utf8") => {
+                    String::from_utf8_lossy(&raw).into_owned()
+                }
+                Err(e) => return Err(format!("line {number} is not valid UTF-8 ({e})")),
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            any = true;
+            let message: Value = match serde_json::from_str(&line) {
+                Ok(message) => message,
+                Err(e) if self.is("target.edge.malformed-json") => panic!("bad line {number}: {e}"),
+                Err(e) => return Err(format!("line {number} is not valid JSON ({e})")),
+            };
+            if let Some(state) = self.pending.take() {
+                write(&mut out, &state.to_string())?;
+            }
+            self.handle(&mut out, &message)
+                .map_err(|e| format!("line {number}: {e}"))?;
+            out.flush().map_err(|e| e.to_string())?;
+        }
+        for (stream, record) in std::mem::take(&mut self.unwritten) {
+            self.append(&stream, &record)?;
+        }
+        for state in self.held.iter().rev() {
+            write(&mut out, &state.to_string())?;
+        }
+        if !any && self.is("target.edge.empty-input") {
+            write(&mut out, "{}")?;
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, out: &mut impl Write, message: &Value) -> Result<(), String> {
+        let kind = message["type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let stream = message["stream"].as_str().unwrap_or_default().to_owned();
+        match kind.as_str() {
+            "SCHEMA" => self.schema(&stream, message),
+            "RECORD" => {
+                self.seen_record = true;
+                let Some(known) = self.streams.get(&stream) else {
+                    if self.is("target.scenario.record_before_schema") {
+                        return Ok(());
+                    }
+                    return Err(format!("RECORD for stream `{stream}` before its SCHEMA"));
+                };
+                let record = &message["record"];
+                if !self.is("target.scenario.record_missing_key_property") {
+                    if let Some(key) = known.keys.iter().find(|k| record.get(*k).is_none()) {
+                        return Err(format!("RECORD of `{stream}` lacks key property `{key}`"));
+                    }
+                }
+                if let Some(error) = known
+                    .validator
+                    .as_ref()
+                    .and_then(|v| v.iter_errors(record).next())
+                {
+                    return Err(format!(
+                        "RECORD of `{stream}` does not match its schema: {error}"
+                    ));
+                }
+                if self.is("target.state.after-commit") {
+                    self.unwritten.push((stream, record.clone()));
+                    return Ok(());
+                }
+                self.append(&stream, record)
+            }
+            "STATE" => {
+                let value = message["value"].clone();
+                match self.broken.as_str() {
+                    "target.state.bare-values" => {
+                        writeln!(out, "{message}").map_err(|e| e.to_string())
+                    }
+                    "target.state.from-input" => {
+                        writeln!(out, "{}", json!({"received": value})).map_err(|e| e.to_string())
+                    }
+                    "target.state.in-order" => {
+                        self.held.push(value);
+                        Ok(())
+                    }
+                    "target.state.last-relayed" => {
+                        self.pending = Some(value);
+                        Ok(())
+                    }
+                    _ => writeln!(out, "{value}").map_err(|e| e.to_string()),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn schema(&mut self, stream: &str, message: &Value) -> Result<(), String> {
+        let schema = message["schema"].clone();
+        if let Some(scenario) = self.broken.strip_prefix("target.scenario.") {
+            let crash = singer_conformance::target::scenarios().any(|(name, input)| {
+                name == scenario && input.contains(&format!("\"stream\": \"{stream}\""))
+            });
+            if crash
+                && ![
+                    "invalid_schema",
+                    "record_before_schema",
+                    "record_missing_key_property",
+                    "record_missing_required_property",
+                ]
+                .contains(&scenario)
+            {
+                return Err(format!("stream `{stream}` is not supported"));
+            }
+        }
+        if schema.get("properties").is_none_or(|p| !p.is_object())
+            && !self.is("target.scenario.invalid_schema")
+        {
+            return Err(format!("SCHEMA of `{stream}` has no `properties`"));
+        }
+        if let Some(old) = self.streams.get(stream) {
+            let (old_props, new_props) = (&old.schema["properties"], &schema["properties"]);
+            let added = new_props
+                .as_object()
+                .is_some_and(|n| n.keys().any(|k| old_props.get(k).is_none()));
+            if added && self.is("target.evolution.add-column") {
+                return Err(format!("cannot add columns to `{stream}`"));
+            }
+            let changed = new_props.as_object().is_some_and(|n| {
+                n.iter()
+                    .any(|(k, v)| old_props.get(k).is_some_and(|o| o["type"] != v["type"]))
+            });
+            if changed && self.is("target.evolution.widen-type") {
+                return Err(format!("cannot change column types of `{stream}`"));
+            }
+        } else if self.seen_record && self.is("target.evolution.new-stream") {
+            return Err(format!("new stream `{stream}` after records"));
+        }
+        let keys = message["key_properties"]
+            .as_array()
+            .map(|k| {
+                k.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let validator = if self.is("target.scenario.record_missing_required_property") {
+            None
+        } else {
+            let built = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft7)
+                .should_validate_formats(false)
+                .build(&schema);
+            Some(
+                built
+                    .map_err(|e| format!("SCHEMA of `{stream}` is not a valid JSON Schema: {e}"))?,
+            )
+        };
+        self.streams.insert(
+            stream.to_owned(),
+            Stream {
+                schema,
+                keys,
+                validator,
+            },
+        );
+        Ok(())
+    }
+
+    fn append(&self, stream: &str, record: &Value) -> Result<(), String> {
+        let name: String = stream
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let path = self.destination.join(format!("{name}.jsonl"));
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+        writeln!(file, "{record}").map_err(|e| format!("cannot write `{}`: {e}", path.display()))
+    }
+}

@@ -1,0 +1,161 @@
+//! Black-box Singer spec-conformance checks for taps and targets written in any language.
+//!
+//! The harness runs a connector as a process (`--about`, `--discover`, syncs with catalogs and
+//! states, targets fed scenario files) and checks what it prints and how it exits. Each check has
+//! a stable id such as `tap.discovery.unique-stream-ids`; a failure says what failed and quotes
+//! the offending line or field.
+//!
+//! ```no_run
+//! use singer_conformance::{Selection, Target};
+//!
+//! let report = Target::new("target-jsonl")
+//!     .config(serde_json::json!({"destination_path": "{tmpdir}"}))
+//!     .run(&Selection::all().skip("target.edge"))
+//!     .unwrap();
+//! print!("{}", report.to_text());
+//! ```
+//!
+//! - [`Tap`] and [`Target`] describe the connector and run the suites into a [`Report`].
+//! - [`libtest`] runs them from a connector's own `cargo test`, one test case per check.
+//! - [`Tap::checks`] and [`Target::checks`] list every check with what it verifies and why.
+//!
+//! Config values may contain `{tmpdir}`: it is replaced by a fresh empty directory for every
+//! check, so targets write to a clean destination each time.
+
+pub mod catalog;
+pub mod check;
+mod error;
+mod json;
+pub mod libtest;
+pub mod process;
+pub mod report;
+pub mod tap;
+pub mod target;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+pub use check::{CheckInfo, CheckResult, Outcome, Selection};
+pub use error::{Error, Result, read_json};
+pub use process::Program;
+pub use report::{Format, Kind, Report};
+pub use tap::Tap;
+pub use target::{Target, Verify, VerifyFn};
+
+impl From<&str> for Program {
+    fn from(program: &str) -> Self {
+        Program::new(program)
+    }
+}
+
+impl From<String> for Program {
+    fn from(program: String) -> Self {
+        Program::new(program)
+    }
+}
+
+impl From<&Path> for Program {
+    fn from(program: &Path) -> Self {
+        Program::new(program.display().to_string())
+    }
+}
+
+/// Replaces `{tmpdir}` in every string of `value` with `dir`.
+pub(crate) fn substitute_tmpdir(value: &Value, dir: &Path) -> Value {
+    match value {
+        Value::String(s) if s.contains("{tmpdir}") => {
+            Value::String(s.replace("{tmpdir}", &dir.display().to_string()))
+        }
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| substitute_tmpdir(v, dir)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute_tmpdir(v, dir)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// An error and its causes on one line: `a: b: c`.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The line of a crash trace that says what went wrong: a Rust panic's message (the line after
+/// `panicked at`), else the last `SomeError: ...` / `SomeException: ...` line.
+fn crash_cause(stderr: &str, marker_line: &str) -> Option<String> {
+    let mut lines = stderr.lines().map(str::trim);
+    let cause = if marker_line.contains("panicked at") {
+        lines.find(|l| *l == marker_line.trim())?;
+        lines.next()
+    } else {
+        lines.rev().find(|l| {
+            let head = l.split(':').next().unwrap_or_default();
+            !head.contains(' ') && (head.ends_with("Error") || head.ends_with("Exception"))
+        })
+    }?;
+    Some(format!("`{}`", cause.chars().take(200).collect::<String>()))
+}
+
+/// Markers of a crash trace on stderr: Rust panics, Python tracebacks, Java and Go traces.
+pub(crate) const TRACE_MARKERS: &[&str] = &[
+    "panicked at",
+    "stack backtrace:",
+    "Traceback (most recent call last)",
+    "Exception in thread \"",
+    "goroutine 1 [",
+];
+
+/// A clean failure: non-zero exit before the deadline, a message on stderr, no crash trace,
+/// and no stdout line except those `allowed` (e.g. states a target acknowledged before failing).
+pub(crate) fn clean_failure(
+    run: &process::Run,
+    what: &str,
+    allowed: impl Fn(&str) -> bool,
+) -> check::Verdict {
+    use check::fail;
+    if run.timed_out {
+        return Err(fail(format!("{what}: {}", run.exit())));
+    }
+    if run.success() {
+        return Err(fail(format!("{what}: exit code 0, expected a failure")));
+    }
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    if let Some(marker) = TRACE_MARKERS.iter().find(|m| stderr.contains(**m)) {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(marker))
+            .unwrap_or(marker);
+        let cause = crash_cause(&stderr, line).unwrap_or_else(|| run.stderr_tail());
+        return Err(fail(format!(
+            "{what}: {} but stderr holds a crash trace {} ({cause})",
+            run.exit(),
+            json::excerpt(line.trim()),
+        )));
+    }
+    if stderr.trim().is_empty() {
+        return Err(fail(format!(
+            "{what}: {} with nothing on stderr to say why",
+            run.exit()
+        )));
+    }
+    let stdout = run.stdout_text();
+    if let Some(line) = stdout.lines().find(|l| !l.trim().is_empty() && !allowed(l)) {
+        return Err(fail(format!(
+            "{what}: {} but stdout holds {}",
+            run.exit(),
+            json::excerpt(line)
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! The target suites: a [`Target`] to test, how to verify what it loaded, and the context its
+//! checks share.
+
+mod edge;
+mod evolution;
+mod kill;
+mod scenarios;
+mod state;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::check::{self, Check, CheckInfo, Outcome, Selection, fail};
+use crate::error::{Error, Result};
+use crate::process::{self, Program, Run};
+use crate::report::{Kind, Report};
+
+pub use scenarios::scenarios;
+
+/// A target under test.
+///
+/// ```no_run
+/// use singer_conformance::{Selection, Target, Verify};
+///
+/// let report = Target::new("target-jsonl")
+///     .config(serde_json::json!({"destination_path": "{tmpdir}"}))
+///     .verify(Verify::Command("cat \"$SINGER_CONFORMANCE_DIR/conformance_kill.jsonl\"".into()))
+///     .run(&Selection::all())
+///     .unwrap();
+/// assert!(report.is_success(), "{}", report.to_text());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub(crate) program: Program,
+    pub(crate) config: Value,
+    pub(crate) verify: Option<Verify>,
+    pub(crate) timeout: Duration,
+    pub(crate) ack_timeout: Duration,
+    pub(crate) threads: usize,
+}
+
+/// How the harness learns which records a target loaded, after it was killed: the destination is
+/// opaque to a black box, so the caller says how to read it.
+///
+/// Records of the kill check belong to stream `conformance_kill` and have an integer key `id`.
+#[derive(Clone)]
+pub enum Verify {
+    /// A shell command (`sh -c`), run with `SINGER_CONFORMANCE_DIR` (the check's `{tmpdir}`) and
+    /// `SINGER_CONFORMANCE_STREAM` set, `{tmpdir}` in the command replaced too. It prints the
+    /// loaded ids: each stdout line is an integer or a JSON object with an integer `id`; other
+    /// lines (headers) are ignored.
+    Command(String),
+    /// A function from the check's `{tmpdir}` to the loaded ids.
+    Function(Arc<VerifyFn>),
+}
+
+/// The signature of [`Verify::Function`]: the check's `{tmpdir}` to the loaded ids, or why not.
+pub type VerifyFn = dyn Fn(&Path) -> std::result::Result<Vec<i64>, String> + Send + Sync;
+
+impl fmt::Debug for Verify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verify::Command(command) => f.debug_tuple("Command").field(command).finish(),
+            Verify::Function(_) => f.write_str("Function(..)"),
+        }
+    }
+}
+
+impl Target {
+    /// A target started as `program`.
+    pub fn new(program: impl Into<Program>) -> Self {
+        Target {
+            program: program.into(),
+            config: json!({}),
+            verify: None,
+            timeout: Duration::from_secs(20),
+            ack_timeout: Duration::from_secs(8),
+            threads: 4,
+        }
+    }
+
+    /// The config (`{tmpdir}` inside strings becomes a fresh directory per check).
+    #[must_use]
+    pub fn config(mut self, config: Value) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// How to list the records loaded into the destination (used by `target.state.after-commit`).
+    #[must_use]
+    pub fn verify(mut self, verify: Verify) -> Self {
+        self.verify = Some(verify);
+        self
+    }
+
+    /// The deadline of one target run (default 20 s).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long to wait for a STATE to be acknowledged while input stays open (default 8 s,
+    /// above singer-sdk's and our SDK's 5 s default batch wait).
+    #[must_use]
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        self.ack_timeout = timeout;
+        self
+    }
+
+    /// How many checks run at once (default 4).
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Every target check, in run order.
+    pub fn checks() -> impl Iterator<Item = CheckInfo> {
+        registry().iter().map(|c| c.info)
+    }
+
+    /// Runs the selected checks.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the temporary directory cannot be created.
+    pub fn run(&self, selection: &Selection) -> Result<Report> {
+        let context = self.context()?;
+        let results = check::run_all(&context, registry(), selection, self.threads);
+        Ok(Report::new(Kind::Target, self.program.display(), results))
+    }
+
+    pub(crate) fn context(&self) -> Result<Context> {
+        let dir = tempfile::Builder::new()
+            .prefix("singer-conformance-")
+            .tempdir()
+            .map_err(|e| Error::io("cannot create a temporary directory", e))?;
+        Ok(Context {
+            target: self.clone(),
+            dir,
+            count: AtomicUsize::new(0),
+            about: OnceLock::new(),
+            state_run: OnceLock::new(),
+        })
+    }
+}
+
+/// Every target check.
+pub(crate) fn registry() -> &'static [Check<Context>] {
+    static ALL: OnceLock<Vec<Check<Context>>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all: Vec<Check<Context>> = scenarios::checks();
+        for list in [state::CHECKS, kill::CHECKS, evolution::CHECKS, edge::CHECKS] {
+            all.extend(list.iter().map(|c| Check {
+                info: c.info,
+                run: c.run,
+            }));
+        }
+        all
+    })
+}
+
+/// What the target checks share.
+#[doc(hidden)]
+pub struct Context {
+    pub(crate) target: Target,
+    dir: tempfile::TempDir,
+    count: AtomicUsize,
+    about: OnceLock<Option<Value>>,
+    state_run: OnceLock<Result<(Vec<u8>, Run), Outcome>>,
+}
+
+/// A fresh destination: its directory (`{tmpdir}`) and a config file pointing into it.
+pub(crate) struct Scratch {
+    pub(crate) dir: PathBuf,
+    pub(crate) config: PathBuf,
+}
+
+impl Context {
+    /// A new scratch directory with the config written for it.
+    pub(crate) fn scratch(&self) -> Result<Scratch, Outcome> {
+        let n = self.count.fetch_add(1, Ordering::SeqCst);
+        let dir = self.dir.path().join(format!("check-{n}"));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| fail(format!("harness cannot create {}: {e}", dir.display())))?;
+        let config = self.dir.path().join(format!("config-{n}.json"));
+        let value = crate::substitute_tmpdir(&self.target.config, &dir);
+        std::fs::write(&config, value.to_string())
+            .map_err(|e| fail(format!("harness cannot write {}: {e}", config.display())))?;
+        Ok(Scratch { dir, config })
+    }
+
+    /// Runs the target on `input` with the scratch's config.
+    pub(crate) fn feed(&self, scratch: &Scratch, input: Vec<u8>) -> Result<Run, Outcome> {
+        let args = ["--config".into(), scratch.config.clone().into_os_string()];
+        process::run(
+            &self.target.program,
+            &args,
+            Some(Arc::new(input)),
+            self.target.timeout,
+        )
+        .map_err(|e| fail(crate::chain(&e)))
+    }
+
+    /// Runs the target on `input` with a fresh destination.
+    pub(crate) fn run_input(&self, input: Vec<u8>) -> Result<Run, Outcome> {
+        let scratch = self.scratch()?;
+        self.feed(&scratch, input)
+    }
+
+    /// Whether the target validates records: `--about` declares `validate-records` and the
+    /// config does not turn `validate_records` off. `None` when `--about` gives no answer.
+    pub(crate) fn validates(&self) -> Option<bool> {
+        let about = self
+            .about
+            .get_or_init(|| {
+                let args = ["--about".into(), "--format".into(), "json".into()];
+                let run =
+                    process::run(&self.target.program, &args, None, self.target.timeout).ok()?;
+                run.success()
+                    .then(|| serde_json::from_slice(&run.stdout).ok())
+                    .flatten()
+            })
+            .as_ref()?;
+        let declared = about
+            .get("capabilities")?
+            .as_array()?
+            .iter()
+            .any(|c| c == "validate-records");
+        Some(declared && self.target.config.get("validate_records") != Some(&Value::Bool(false)))
+    }
+}
+
+/// Serialises messages as input lines.
+pub(crate) fn lines(messages: &[Value]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for message in messages {
+        out.extend_from_slice(message.to_string().as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// A SCHEMA message with an integer key `id` and the given other properties.
+pub(crate) fn schema(stream: &str, properties: &Value) -> Value {
+    let mut props = json!({"id": {"type": "integer"}});
+    if let (Some(all), Some(extra)) = (props.as_object_mut(), properties.as_object()) {
+        all.extend(extra.clone());
+    }
+    json!({"type": "SCHEMA", "stream": stream, "key_properties": ["id"],
+           "schema": {"type": "object", "properties": props}})
+}
+
+/// A RECORD message.
+pub(crate) fn record(stream: &str, record: Value) -> Value {
+    let mut message = json!({"type": "RECORD", "stream": stream});
+    message["record"] = record;
+    message
+}
+
+/// A STATE message.
+pub(crate) fn state(value: Value) -> Value {
+    let mut message = json!({"type": "STATE"});
+    message["value"] = value;
+    message
+}

@@ -1,0 +1,160 @@
+//! The suites on this repository's own connectors: the tap suite on `tap-csv`, the target suite
+//! on `target-jsonl`, `target-csv` and `target-sqlite`. One test case per connector and check
+//! (`[target-csv] target.state.after-commit`). Binaries come from the build directory beside this
+//! test's, refreshed with `cargo build -p <name>`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::{Value, json};
+use singer_conformance::{Selection, Tap, Target, Verify, libtest};
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `<build dir>/<name>`, freshly built with `cargo build -p <name>` (a no-op when up to date, as
+/// under `cargo test --workspace`), so the verdicts are about the current code.
+fn binary(name: &str) -> Result<PathBuf, String> {
+    let dir = Path::new(env!("CARGO_BIN_EXE_singer-conformance"))
+        .parent()
+        .ok_or("no build directory")?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = Command::new(cargo);
+    command
+        .args(["build", "-q", "-p", name])
+        .current_dir(root());
+    if dir.ends_with("release") {
+        command.arg("--release");
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(format!(
+            "`cargo build -p {name}` failed:\n{}",
+            tail.join("\n")
+        ));
+    }
+    let path = dir.join(name);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("{} does not exist after building", path.display()))
+    }
+}
+
+/// Ids from a JSONL file of records with an integer `id`.
+fn jsonl_ids(path: &Path) -> Result<Vec<i64>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["id"].as_i64())
+        .collect())
+}
+
+/// Ids from a CSV file whose header has an `id` column (values hold no commas in this check).
+fn csv_ids(path: &Path) -> Result<Vec<i64>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(|h| h.trim_matches('"'))
+        .collect();
+    let column = header
+        .iter()
+        .position(|h| *h == "id")
+        .ok_or("no `id` column")?;
+    Ok(lines
+        .filter_map(|l| l.split(',').nth(column)?.trim_matches('"').parse().ok())
+        .collect())
+}
+
+fn tap_csv(path: &Path) -> Tap {
+    let data = root().join("taps/tap-csv/sample/data");
+    Tap::new(path).config(json!({
+        "files": [
+            {"entity": "customers", "path": data.join("customers.csv"), "keys": ["id"], "replication_key": "updated_at"},
+            {"entity": "orders", "path": data.join("orders.csv"), "keys": ["order_id"]}
+        ],
+        "infer_types": true
+    }))
+}
+
+/// Our targets, their configs and how to read back what they loaded.
+fn targets() -> Vec<(&'static str, Value, Option<Verify>)> {
+    let verify = |f: fn(&Path) -> Result<Vec<i64>, String>, file: &'static str| {
+        Some(Verify::Function(Arc::new(move |dir: &Path| {
+            f(&dir.join(file))
+        })))
+    };
+    let sqlite = Path::new("/usr/bin/sqlite3").exists().then(|| {
+        Verify::Command(
+            "sqlite3 \"$SINGER_CONFORMANCE_DIR/db.sqlite\" 'select id from conformance_kill'"
+                .to_owned(),
+        )
+    });
+    vec![
+        (
+            "target-jsonl",
+            json!({"destination_path": "{tmpdir}", "batch_wait_limit_seconds": 1}),
+            verify(jsonl_ids, "conformance_kill.jsonl"),
+        ),
+        (
+            "target-csv",
+            json!({"output_path": "{tmpdir}", "batch_wait_limit_seconds": 1}),
+            verify(csv_ids, "conformance_kill.csv"),
+        ),
+        (
+            "target-sqlite",
+            json!({"path_to_db": "{tmpdir}/db.sqlite", "batch_wait_limit_seconds": 1}),
+            sqlite,
+        ),
+    ]
+}
+
+fn named(trials: Vec<Trial>, connector: &str) -> impl Iterator<Item = Trial> {
+    trials.into_iter().map(move |t| t.with_kind(connector))
+}
+
+fn unavailable(connector: &str, why: String) -> Trial {
+    Trial::test(format!("{connector} builds"), move || {
+        Err(Failed::from(why))
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    let arguments = Arguments::from_args();
+    let mut trials = Vec::new();
+    match binary("tap-csv") {
+        Ok(path) => trials.extend(named(
+            libtest::trials(&tap_csv(&path), &Selection::all()).expect("context"),
+            "tap-csv",
+        )),
+        Err(why) => trials.push(unavailable("tap-csv", why)),
+    }
+    for (name, config, verify) in targets() {
+        match binary(name) {
+            Ok(path) => {
+                let mut target = Target::new(path.as_path()).config(config);
+                if let Some(verify) = verify {
+                    target = target.verify(verify);
+                }
+                trials.extend(named(
+                    libtest::trials(&target, &Selection::all()).expect("context"),
+                    name,
+                ));
+            }
+            Err(why) => trials.push(unavailable(name, why)),
+        }
+    }
+    libtest_mimic::run(&arguments, trials).exit_code()
+}

@@ -1,0 +1,303 @@
+//! Proof that the verdicts are right: every check passes on the well-behaved fixtures and fails
+//! on a fixture broken for exactly that check; every registered check has such a fixture case.
+//! Plus the command line: exit codes and report formats.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::{Value, json};
+use singer_conformance::{Outcome, Program, Selection, Tap, Target, Verify, libtest};
+
+const FIXTURE_TAP: &str = env!("CARGO_BIN_EXE_fixture-tap");
+const FIXTURE_TARGET: &str = env!("CARGO_BIN_EXE_fixture-target");
+const CLI: &str = env!("CARGO_BIN_EXE_singer-conformance");
+
+fn tap(broken: &str) -> Tap {
+    Tap::new(Program::new(FIXTURE_TAP).env("FIXTURE_BREAK", broken))
+        .config(json!({"greeting": "hi"}))
+}
+
+fn target(broken: &str) -> Target {
+    Target::new(Program::new(FIXTURE_TARGET).env("FIXTURE_BREAK", broken))
+        .config(json!({"destination_path": "{tmpdir}"}))
+        .verify(Verify::Function(Arc::new(|dir: &Path| {
+            let text =
+                std::fs::read_to_string(dir.join("conformance_kill.jsonl")).unwrap_or_default();
+            text.lines()
+                .map(|l| {
+                    let value: Value = serde_json::from_str(l).map_err(|e| e.to_string())?;
+                    value["id"].as_i64().ok_or_else(|| format!("no id in {l}"))
+                })
+                .collect()
+        })))
+}
+
+/// Runs one check on a fixture broken for it; it must fail.
+fn must_fail(report: &singer_conformance::Report, id: &str) -> Result<(), Failed> {
+    match report.get(id).map(|r| &r.outcome) {
+        Some(Outcome::Fail(_)) => Ok(()),
+        Some(other) => {
+            Err(format!("{id} did not fail on a fixture broken for it: {other:?}").into())
+        }
+        None => Err(format!("{id} did not run").into()),
+    }
+}
+
+fn breaks(fixture: &str) -> BTreeSet<String> {
+    let output = Command::new(fixture)
+        .arg("--list-breaks")
+        .output()
+        .expect("fixture runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn every_check_has_a_fixture_case() -> Result<(), Failed> {
+    for (fixture, registered) in [
+        (
+            FIXTURE_TAP,
+            Tap::checks()
+                .map(|c| c.id.to_owned())
+                .collect::<BTreeSet<_>>(),
+        ),
+        (
+            FIXTURE_TARGET,
+            Target::checks().map(|c| c.id.to_owned()).collect(),
+        ),
+    ] {
+        let cases = breaks(fixture);
+        let missing: Vec<_> = registered.difference(&cases).collect();
+        let stale: Vec<_> = cases.difference(&registered).collect();
+        if !missing.is_empty() || !stale.is_empty() {
+            return Err(format!("{fixture}: checks without a fixture case {missing:?}; fixture cases without a check {stale:?}").into());
+        }
+    }
+    let mut ids = BTreeSet::new();
+    for check in Tap::checks().chain(Target::checks()) {
+        if !ids.insert(check.id) || check.what.is_empty() || check.why.is_empty() {
+            return Err(format!("{}: duplicate id or missing explanation", check.id).into());
+        }
+    }
+    Ok(())
+}
+
+/// The README's check table names every check.
+fn readme_lists_every_check() -> Result<(), Failed> {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .map_err(|e| e.to_string())?;
+    let missing: Vec<&str> = Tap::checks()
+        .chain(Target::checks())
+        .map(|c| c.id)
+        .filter(|id| !readme.contains(&format!("| `{id}` |")))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("README.md lacks {missing:?}; regenerate the table with `singer-conformance checks --markdown`").into())
+    }
+}
+
+fn scenario_copies_match_shared() -> Result<(), Failed> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/singer-sdk-streams");
+    if !shared.is_dir() {
+        return Ok(());
+    }
+    for (name, content) in singer_conformance::target::scenarios() {
+        let original = std::fs::read_to_string(shared.join(format!("{name}.singer")))
+            .map_err(|e| format!("{name}: {e}"))?;
+        if original != content {
+            return Err(format!("scenarios/{name}.singer differs from shared/conformance").into());
+        }
+    }
+    let count = std::fs::read_dir(&shared)
+        .map_err(|e| e.to_string())?
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "singer"))
+        })
+        .count();
+    if count != singer_conformance::target::scenarios().count() {
+        return Err(format!(
+            "shared/conformance has {count} .singer files; the harness embeds a different number"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn cli(args: &[&str], broken: &str) -> std::process::Output {
+    Command::new(CLI)
+        .args(args)
+        .env("FIXTURE_BREAK", broken)
+        .output()
+        .expect("singer-conformance runs")
+}
+
+fn cli_exit_codes_and_formats() -> Result<(), Failed> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, r#"{"greeting": "hi"}"#).map_err(|e| e.to_string())?;
+    let config = config.to_str().ok_or("path")?;
+    let args = [
+        "tap",
+        "--config",
+        config,
+        "--suite",
+        "about",
+        "--format",
+        "json",
+        "--",
+        FIXTURE_TAP,
+    ];
+    let good = cli(&args, "");
+    if good.status.code() != Some(0) {
+        return Err(format!(
+            "well-behaved fixture: {:?} {}",
+            good.status,
+            String::from_utf8_lossy(&good.stdout)
+        )
+        .into());
+    }
+    let report: Value = serde_json::from_slice(&good.stdout).map_err(|e| e.to_string())?;
+    if report["failed"] != 0 || report["passed"] != 4 {
+        return Err(format!("unexpected JSON report {report}").into());
+    }
+    let bad = cli(
+        &[
+            "tap",
+            "--config",
+            config,
+            "--suite",
+            "about",
+            "--format",
+            "junit",
+            "--",
+            FIXTURE_TAP,
+        ],
+        "tap.about.version",
+    );
+    let xml = String::from_utf8_lossy(&bad.stdout);
+    if bad.status.code() != Some(1)
+        || !xml.contains("<failure")
+        || !xml.contains("tap.about.version")
+    {
+        return Err(format!("broken fixture: {:?} {xml}", bad.status).into());
+    }
+    let skipped = cli(
+        &[
+            "tap",
+            "--config",
+            config,
+            "--suite",
+            "about",
+            "--skip",
+            "tap.about.version",
+            "--",
+            FIXTURE_TAP,
+        ],
+        "tap.about.version",
+    );
+    if skipped.status.code() != Some(0) {
+        return Err("--skip of the failing check should make the run pass".into());
+    }
+    let usage = cli(&["tap", "--config", config], "");
+    if usage.status.code() != Some(2) {
+        return Err(format!(
+            "a missing command should be a usage error, got {:?}",
+            usage.status
+        )
+        .into());
+    }
+    let listing = cli(&["checks", "--markdown"], "");
+    let table = String::from_utf8_lossy(&listing.stdout);
+    if !table.contains("| `tap.discovery.unique-stream-ids` |")
+        || !table.contains("| `target.state.after-commit` |")
+    {
+        return Err("`checks --markdown` lacks ids".into());
+    }
+    Ok(())
+}
+
+/// A hung connector fails its checks at the deadline instead of hanging the suite.
+fn hung_connectors_fail_in_time() -> Result<(), Failed> {
+    let start = std::time::Instant::now();
+    let hung_tap = Tap::new(Program::new(FIXTURE_TAP).env("FIXTURE_HANG", "1"))
+        .config(json!({"greeting": "hi"}))
+        .timeout(Duration::from_secs(1));
+    let report = hung_tap.run(
+        &Selection::all()
+            .suite("tap.about.version")
+            .suite("tap.sync.exit-success"),
+    )?;
+    let hung_target = Target::new(Program::new(FIXTURE_TARGET).env("FIXTURE_HANG", "1"))
+        .config(json!({"destination_path": "{tmpdir}"}))
+        .timeout(Duration::from_secs(1))
+        .ack_timeout(Duration::from_secs(1));
+    let target_report = hung_target.run(
+        &Selection::all()
+            .suite("target.edge.huge-line")
+            .suite("target.state.after-commit"),
+    )?;
+    for result in report.results.iter().chain(&target_report.results) {
+        let message = result.outcome.message().unwrap_or_default();
+        let expected = matches!(result.outcome, Outcome::Fail(_)) && message.contains("deadline")
+            || result.info.id == "target.state.after-commit"
+                && matches!(result.outcome, Outcome::Skip(_));
+        if !expected {
+            return Err(format!("{}: {:?}", result.info.id, result.outcome).into());
+        }
+    }
+    if start.elapsed() > Duration::from_secs(15) {
+        return Err(format!("took {:?}", start.elapsed()).into());
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let arguments = Arguments::from_args();
+    let mut trials = vec![
+        Trial::test(
+            "every_check_has_a_fixture_case",
+            every_check_has_a_fixture_case,
+        ),
+        Trial::test("scenario_copies_match_shared", scenario_copies_match_shared),
+        Trial::test("readme_lists_every_check", readme_lists_every_check),
+        Trial::test("cli_exit_codes_and_formats", cli_exit_codes_and_formats),
+        Trial::test("hung_connectors_fail_in_time", hung_connectors_fail_in_time),
+    ];
+    let kind = |trial: Trial, kind: &str| trial.with_kind(kind);
+    let good_tap = libtest::trials(&tap(""), &Selection::all()).expect("tap context");
+    trials.extend(good_tap.into_iter().map(|t| kind(t, "well-behaved")));
+    let good_target = libtest::trials(&target(""), &Selection::all()).expect("target context");
+    trials.extend(good_target.into_iter().map(|t| kind(t, "well-behaved")));
+    for check in Tap::checks() {
+        trials.push(kind(
+            Trial::test(check.id, move || {
+                must_fail(
+                    &tap(check.id).run(&Selection::all().suite(check.id))?,
+                    check.id,
+                )
+            }),
+            "must-fail",
+        ));
+    }
+    for check in Target::checks() {
+        trials.push(kind(
+            Trial::test(check.id, move || {
+                must_fail(
+                    &target(check.id).run(&Selection::all().suite(check.id))?,
+                    check.id,
+                )
+            }),
+            "must-fail",
+        ));
+    }
+    libtest_mimic::run(&arguments, trials).exit_code()
+}
