@@ -34,6 +34,16 @@ impl<T: crate::target::Target> Plugin<TargetKind> for T {
     }
 }
 
+/// Marker for standalone mappers in [`Plugin`].
+#[derive(Debug)]
+pub struct MapperKind;
+
+impl<T: crate::mapper::InlineMapper> Plugin<MapperKind> for T {
+    fn run(self, info: PackageInfo) -> ExitCode {
+        crate::cli::run_mapper(&self, info)
+    }
+}
+
 /// The body of a `#[singer_sdk::main]` function.
 pub fn run_main<K, C: Plugin<K>>(make: impl FnOnce() -> C, info: PackageInfo) -> ExitCode {
     make().run(info)

@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::about::{About, AboutFormat};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result, report};
+use crate::mapper::{InlineMapper, Mapper};
 use crate::message::MessageWriter;
 use crate::settings::{self, ConfigSource, Settings};
 use crate::state::State;
@@ -184,7 +185,7 @@ pub fn run_target_with<T: Target, R: std::io::BufRead, W: Write>(
     mut out: MessageWriter<W>,
 ) -> Result<MessageWriter<W>> {
     let capabilities = target.capabilities();
-    let builtins = crate::target::builtin_settings(&capabilities);
+    let builtins = with_stream_map_settings(crate::target::builtin_settings(&capabilities));
     let schema = crate::about::with_builtins(T::Settings::settings_schema(), &builtins);
     if print_version_or_about(
         info,
@@ -202,13 +203,98 @@ pub fn run_target_with<T: Target, R: std::io::BufRead, W: Write>(
     settings::apply_defaults(&mut config, &schema);
     settings::validate(&config, &schema)?;
     let options = TargetOptions::from_config(&config);
+    let mapper = Mapper::from_config(&config)?;
     let user_settings: T::Settings = settings::deserialize(
         strip_undeclared(config, &T::Settings::settings_schema(), &builtins),
         &schema,
     )?;
     let client = Arc::new(target.connect(user_settings, &options)?);
-    crate::target::load(target, client, &options, input, &mut out)?;
+    crate::target::load(target, client, &options, mapper, input, &mut out)?;
     out.flush()?;
+    Ok(out)
+}
+
+/// Runs a standalone mapper as a process: parses `std::env::args`, sets up logging, maps
+/// stdin (or `--input`) to stdout, and turns the outcome into an exit code.
+pub fn run_mapper<M: InlineMapper>(mapper: &M, info: PackageInfo) -> ExitCode {
+    let args = match parse_args::<TargetArgs>(info, std::env::args_os()) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    if !args.version && !args.about {
+        crate::logging::init(info.name);
+    }
+    let result = match &args.input {
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => run_mapper_with(
+                mapper,
+                info,
+                &args,
+                std::io::BufReader::with_capacity(256 * 1024, file),
+                MessageWriter::stdout(),
+            ),
+            Err(source) => Err(Error::Read {
+                what: "input file",
+                path: path.clone(),
+                source,
+            }),
+        },
+        None => run_mapper_with(
+            mapper,
+            info,
+            &args,
+            std::io::BufReader::with_capacity(256 * 1024, std::io::stdin().lock()),
+            MessageWriter::stdout(),
+        ),
+    };
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "{}", report(&error));
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// Runs a standalone mapper with parsed arguments on `input`, writing the mapped messages
+/// (and `--about`/`--version` output) to `out`. Used by [`run_mapper`]; call it from tests.
+///
+/// # Errors
+/// Bad config, invalid settings or stream maps, malformed input.
+pub fn run_mapper_with<M: InlineMapper, R: std::io::BufRead, W: Write>(
+    mapper: &M,
+    info: PackageInfo,
+    args: &TargetArgs,
+    input: R,
+    mut out: MessageWriter<W>,
+) -> Result<MessageWriter<W>> {
+    let capabilities = mapper.capabilities();
+    let builtins = with_stream_map_settings(serde_json::json!({}));
+    let schema = crate::about::with_builtins(M::Settings::settings_schema(), &builtins);
+    if print_version_or_about(
+        info,
+        args.version,
+        args.about,
+        args.format,
+        &capabilities,
+        &schema,
+        &mut out,
+    )? {
+        return Ok(out);
+    }
+    let sources: Vec<ConfigSource> = args.config.iter().map(|c| ConfigSource::parse(c)).collect();
+    let mut config = settings::load(&sources, info.name, &schema)?;
+    settings::apply_defaults(&mut config, &schema);
+    settings::validate(&config, &schema)?;
+    let maps = Mapper::from_config(&config)?;
+    let user_settings: M::Settings = settings::deserialize(
+        strip_undeclared(config, &M::Settings::settings_schema(), &builtins),
+        &schema,
+    )?;
+    crate::mapper::transform(mapper, &user_settings, maps, input, &mut out)?;
     Ok(out)
 }
 
@@ -273,7 +359,7 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
     out: MessageWriter<W>,
 ) -> Result<MessageWriter<W>> {
     let mut out = out;
-    let builtins = crate::about::tap_builtin_settings();
+    let builtins = with_stream_map_settings(crate::about::tap_builtin_settings());
     let schema = crate::about::with_builtins(T::Settings::settings_schema(), &builtins);
     let capabilities = tap.capabilities();
     if print_version_or_about(
@@ -292,6 +378,7 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
     settings::apply_defaults(&mut config, &schema);
     settings::validate(&config, &schema)?;
     let start_date = config.get("start_date").filter(|v| !v.is_null()).cloned();
+    let mapper = Mapper::from_config(&config)?;
     let emit_activate_version = config
         .get("emit_activate_version_messages")
         .and_then(Value::as_bool)
@@ -338,10 +425,21 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
             start_date,
             emit_activate_version,
             max_parallelism: tap.max_parallelism(),
+            mapper,
         };
         let (_, out) = tap::sync(&streams, options, out).await?;
         Ok(out)
     })
+}
+
+/// Adds the stream map and flattening settings every connector understands.
+fn with_stream_map_settings(mut builtins: Value) -> Value {
+    if let (Some(builtins), Value::Object(maps)) =
+        (builtins.as_object_mut(), crate::mapper::builtin_settings())
+    {
+        builtins.extend(maps);
+    }
+    builtins
 }
 
 /// Drops built-in settings the connector's own settings type does not declare, so a settings

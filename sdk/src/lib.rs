@@ -16,10 +16,12 @@
 //! | [`mapper`] | stream maps, expressions, flattening |
 //! | [`target`] | the [`Target`](target::Target) trait and the load runtime |
 //! | [`sink`] | the [`Sink`](sink::Sink) trait and batches |
+//! | [`batch`] | reading the records of BATCH messages |
 //! | [`about`] | `--about` rendering |
 #![doc(test(attr(deny(warnings))))]
 
 pub mod about;
+pub mod batch;
 pub mod catalog;
 pub mod cli;
 pub mod error;

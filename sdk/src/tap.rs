@@ -8,6 +8,7 @@
 //! records are written, so a STATE never covers a record that was not emitted before it.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write;
 use std::sync::Arc;
@@ -23,8 +24,9 @@ use tokio::sync::mpsc;
 use crate::catalog::{self, Catalog, CatalogEntry, ReplicationMethod};
 use crate::error::{Error, Result};
 use crate::logging::{RecordCount, SyncDuration};
+use crate::mapper::Mapper;
 use crate::message::{
-    ActivateVersionMessage, Message, MessageWriter, RecordEncoder, SchemaMessage,
+    ActivateVersionMessage, Message, MessageWriter, RecordEncoder, RecordMessage, SchemaMessage,
 };
 use crate::settings::Settings;
 use crate::state::{self, KeyKind, State};
@@ -78,6 +80,8 @@ pub trait Tap: Send + Sync + 'static {
             "about",
             "test",
             "activate-version",
+            "stream-maps",
+            "schema-flattening",
             "structured-logging",
         ]
     }
@@ -231,7 +235,7 @@ impl Streams {
 }
 
 /// What to run.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct SyncOptions {
     /// The input catalog (`--catalog`); `None` syncs every stream selected by default.
     pub catalog: Option<Catalog>,
@@ -247,6 +251,8 @@ pub struct SyncOptions {
     pub emit_activate_version: bool,
     /// How many streams sync at once.
     pub max_parallelism: usize,
+    /// Stream maps and flattening, applied to every SCHEMA, RECORD and ACTIVATE_VERSION.
+    pub mapper: Option<Mapper>,
 }
 
 /// Writes a SCHEMA message per stream and nothing else (`--test=schema`).
@@ -276,7 +282,10 @@ pub async fn sync<W: Write + Send + 'static>(
     options: SyncOptions,
     out: MessageWriter<W>,
 ) -> Result<(State, MessageWriter<W>)> {
-    let plans = plan(streams, &options)?;
+    let mut options = options;
+    let mut mapper = options.mapper.take();
+    let plans = plan(streams, &options, mapper.as_mut())?;
+    let mapper = mapper.map(Arc::new);
     let started = Utc::now();
     let initial = Arc::new(options.state.clone());
     let (sender, receiver) = mpsc::channel::<Chunk>(32);
@@ -290,9 +299,11 @@ pub async fn sync<W: Write + Send + 'static>(
         let sender = sender.clone();
         let initial = Arc::clone(&initial);
         let start_date = start_date.clone();
+        let mapper = mapper.clone();
         async move {
             let job = Job {
                 plan: &plan,
+                mapper: mapper.as_deref(),
                 initial: &initial,
                 start_date: start_date.as_ref(),
                 record_limit,
@@ -343,6 +354,9 @@ pub async fn sync<W: Write + Send + 'static>(
     if let Some(error) = failure {
         return Err(error);
     }
+    if let Some(mapper) = &mapper {
+        mapper.finish();
+    }
     written
 }
 
@@ -366,15 +380,19 @@ async fn termination() {
 /// One selected stream, with the catalog applied.
 struct Plan {
     stream: Arc<dyn AnyStream>,
-    schema: Value,
-    key_properties: Vec<String>,
+    /// The SCHEMA messages to write: the stream's own, or what the stream maps made of it.
+    schemas: Vec<SchemaMessage>,
     replication_key: Option<String>,
     key_kind: KeyKind,
     /// Property paths to drop from records (deselected in the catalog), e.g. `["a", "b"]`.
     deselected: Vec<Vec<String>>,
 }
 
-fn plan(streams: &Streams, options: &SyncOptions) -> Result<Vec<Plan>> {
+fn plan(
+    streams: &Streams,
+    options: &SyncOptions,
+    mut mapper: Option<&mut Mapper>,
+) -> Result<Vec<Plan>> {
     if let Some(catalog) = &options.catalog {
         for entry in &catalog.streams {
             if !streams
@@ -443,10 +461,19 @@ fn plan(streams: &Streams, options: &SyncOptions) -> Result<Vec<Plan>> {
                 }
             },
         };
+        let message = SchemaMessage {
+            stream: stream.name().to_owned(),
+            schema: schema.clone(),
+            key_properties: key_properties.clone(),
+            bookmark_properties: replication_key.clone().map(|k| vec![k]),
+        };
+        let schemas = match mapper.as_deref_mut() {
+            Some(mapper) => mapper.map_schema(message)?,
+            None => vec![message],
+        };
         plans.push(Plan {
             stream: Arc::clone(stream),
-            schema,
-            key_properties,
+            schemas,
             replication_key,
             key_kind,
             deselected,
@@ -527,6 +554,7 @@ fn bookmark_with_context(
 
 struct Job<'a> {
     plan: &'a Plan,
+    mapper: Option<&'a Mapper>,
     initial: &'a State,
     start_date: Option<&'a Value>,
     record_limit: Option<u64>,
@@ -592,21 +620,21 @@ async fn sync_stream<S: Stream>(stream: &S, job: Job<'_>) -> Result<()> {
     let incremental = plan.replication_key.is_some();
     let version = if incremental { None } else { job.version };
     let mut bytes = Vec::with_capacity(CHUNK_BYTES + 4096);
-    {
-        let schema = Message::Schema(SchemaMessage {
-            stream: name.to_owned(),
-            schema: plan.schema.clone(),
-            key_properties: plan.key_properties.clone(),
-            bookmark_properties: plan.replication_key.clone().map(|k| vec![k]),
-        });
-        serde_json::to_writer(&mut bytes, &schema)?;
+    for schema in &plan.schemas {
+        serde_json::to_writer(&mut bytes, &Message::Schema(schema.clone()))?;
         bytes.push(b'\n');
-        if let Some(version) = version {
-            let activate = Message::ActivateVersion(ActivateVersionMessage {
-                stream: name.to_owned(),
-                version,
-            });
-            serde_json::to_writer(&mut bytes, &activate)?;
+    }
+    if let Some(version) = version {
+        let activate = ActivateVersionMessage {
+            stream: name.to_owned(),
+            version,
+        };
+        let activations = match job.mapper {
+            Some(mapper) => mapper.map_activate_version(activate),
+            None => vec![activate],
+        };
+        for activate in activations {
+            serde_json::to_writer(&mut bytes, &Message::ActivateVersion(activate))?;
             bytes.push(b'\n');
         }
     }
@@ -615,7 +643,7 @@ async fn sync_stream<S: Stream>(stream: &S, job: Job<'_>) -> Result<()> {
         None => vec![None],
         Some(list) => list.into_iter().map(Some).collect(),
     };
-    let mut encoder = RecordEncoder::new(name, version);
+    let mut encoder = Output::new(name, version, job.mapper);
     for partition in partitions {
         let started = Instant::now();
         let mut run = PartitionRun::new(stream, &job, partition.as_ref());
@@ -779,7 +807,7 @@ impl PartitionRun {
         &mut self,
         stream: &S,
         job: &Job<'_>,
-        encoder: &mut RecordEncoder,
+        encoder: &mut Output<'_>,
         bytes: &mut Vec<u8>,
         partition: Option<Context>,
     ) -> Result<()> {
@@ -803,7 +831,7 @@ impl PartitionRun {
                     continue;
                 }
             }
-            encode(&record, &plan.deselected, encoder, bytes)?;
+            encoder.record(&record, &plan.deselected, bytes)?;
             self.count += 1;
             self.emitted_since_state += 1;
             if job.record_limit.is_some_and(|limit| self.count >= limit) {
@@ -813,16 +841,10 @@ impl PartitionRun {
                 self.emitted_since_state = 0;
                 let bookmark = self.progress(job);
                 *bytes = send(job, std::mem::take(bytes), Some(bookmark), true).await?;
-                encoder.set_time_extracted(
-                    Utc::now(),
-                    job.version.filter(|_| plan.replication_key.is_none()),
-                );
+                encoder.refresh();
             } else if bytes.len() >= CHUNK_BYTES {
                 *bytes = send(job, std::mem::take(bytes), None, false).await?;
-                encoder.set_time_extracted(
-                    Utc::now(),
-                    job.version.filter(|_| plan.replication_key.is_none()),
-                );
+                encoder.refresh();
             }
         }
         Ok(())
@@ -933,21 +955,79 @@ impl PartitionRun {
     }
 }
 
-/// Appends one RECORD line, dropping deselected properties first.
-fn encode<R: Serialize>(
-    record: &R,
-    deselected: &[Vec<String>],
-    encoder: &RecordEncoder,
-    bytes: &mut Vec<u8>,
-) -> Result<()> {
-    if deselected.is_empty() {
-        return encoder.encode(record, bytes);
+/// Turns a stream's records into RECORD lines: straight from the typed record, or through
+/// the stream maps (which may rename, split, filter or flatten them).
+struct Output<'a> {
+    stream: &'a str,
+    version: Option<i64>,
+    direct: RecordEncoder,
+    mapper: Option<&'a Mapper>,
+    mapped: HashMap<String, RecordEncoder>,
+}
+
+impl<'a> Output<'a> {
+    fn new(stream: &'a str, version: Option<i64>, mapper: Option<&'a Mapper>) -> Self {
+        Output {
+            stream,
+            version,
+            direct: RecordEncoder::new(stream, version),
+            mapper,
+            mapped: HashMap::new(),
+        }
     }
-    let mut value = serde_json::to_value(record)?;
-    for path in deselected {
-        remove_path(&mut value, path);
+
+    /// Appends the line(s) of one record, dropping deselected properties first.
+    fn record<R: Serialize>(
+        &mut self,
+        record: &R,
+        deselected: &[Vec<String>],
+        bytes: &mut Vec<u8>,
+    ) -> Result<()> {
+        let Some(mapper) = self.mapper else {
+            if deselected.is_empty() {
+                return self.direct.encode(record, bytes);
+            }
+            let mut value = serde_json::to_value(record)?;
+            for path in deselected {
+                remove_path(&mut value, path);
+            }
+            return self.direct.encode(&value, bytes);
+        };
+        let mut value = serde_json::to_value(record)?;
+        for path in deselected {
+            remove_path(&mut value, path);
+        }
+        let Value::Object(record) = value else {
+            return Err(Error::custom(format!(
+                "a record of stream `{}` is not a JSON object, so stream maps cannot apply to it",
+                self.stream
+            )));
+        };
+        let message = RecordMessage {
+            stream: self.stream.to_owned(),
+            record,
+            version: self.version,
+            time_extracted: None,
+        };
+        for out in mapper.map_record(message)? {
+            let version = self.version;
+            let encoder = self
+                .mapped
+                .entry(out.stream)
+                .or_insert_with_key(|stream| RecordEncoder::new(stream, version));
+            encoder.encode(&out.record, bytes)?;
+        }
+        Ok(())
     }
-    encoder.encode(&value, bytes)
+
+    /// Takes a fresh `time_extracted` for the lines that follow.
+    fn refresh(&mut self) {
+        let now = Utc::now();
+        self.direct.set_time_extracted(now, self.version);
+        for encoder in self.mapped.values_mut() {
+            encoder.set_time_extracted(now, self.version);
+        }
+    }
 }
 
 /// Removes the property at `path` (through nested objects) from a record.

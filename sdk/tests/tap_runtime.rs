@@ -626,3 +626,40 @@ fn nested_fields_can_be_deselected() {
         json!({})
     );
 }
+
+#[test]
+fn stream_maps_and_flattening_apply_to_the_output() {
+    let run = Run::new(&json!({"api_key": "x",
+        "stream_maps": {
+            "events": {"__alias__": "activity", "kind": "payload['kind'].upper()", "__else__": null},
+            "shops": null,
+        },
+    }));
+    let out = run.run(&[]).unwrap();
+    assert!(records(&out, "events").is_empty() && records(&out, "shops").is_empty());
+    let activity = records(&out, "activity");
+    assert_eq!(activity.len(), 5);
+    assert_eq!(
+        activity[0],
+        json!({"id": 1, "kind": "K1"}),
+        "mapped property plus the key"
+    );
+    let schema = messages(&out)
+        .into_iter()
+        .find(|m| m["type"] == "SCHEMA")
+        .unwrap();
+    assert_eq!(schema["stream"], "activity");
+    // Bookmarks stay on the tap's own stream names.
+    let last = states(&out).pop().unwrap();
+    assert!(last["bookmarks"]["events"]["replication_key_value"].is_string());
+
+    let flat = Run::new(
+        &json!({"api_key": "x", "flattening_enabled": true, "flattening_max_depth": 1,
+        "stream_maps": {"shops": null}}),
+    );
+    let out = flat.run(&[]).unwrap();
+    assert_eq!(records(&out, "events")[0]["payload__kind"], "k1");
+    let bad = Run::new(&json!({"api_key": "x", "stream_maps": {"events": {"x": "lambda: 1"}}}));
+    let err = bad.run(&[]).unwrap_err().to_string();
+    assert!(err.contains("stream_maps.events.x"), "{err}");
+}

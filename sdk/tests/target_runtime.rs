@@ -477,3 +477,48 @@ fn builtin_settings_appear_in_about() {
         "only with the hard-delete capability"
     );
 }
+
+#[test]
+fn stream_maps_apply_before_the_sinks() {
+    let config = json!({"stream_maps": {"a": {"__alias__": "renamed", "name": null, "upper": "name.upper()"}}});
+    let out = run(&config, &lines(&[schema("a"), record("a", 1), state(1)]));
+    out.result.unwrap();
+    assert_eq!(out.journal.events[0], "open renamed");
+    let (stream, record) = &out.journal.records[0];
+    assert_eq!(stream, "renamed");
+    assert_eq!(record, json!({"id": 1, "upper": "N1"}).as_object().unwrap());
+    assert_eq!(out.states, vec![json!({"n": 1})]);
+}
+
+#[test]
+fn batch_messages_load_their_files_through_the_stream_maps() {
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/conformance/singer-sdk-streams/batch-fixtures"
+    );
+    let users = json!({"type": "SCHEMA", "stream": "users", "key_properties": ["id"], "schema": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}}}})
+    .to_string();
+    let batch = json!({"type": "BATCH", "stream": "users", "encoding": {"format": "jsonl", "compression": "gzip"},
+        "manifest": [format!("file://{fixtures}/batch.1.jsonl.gz"), format!("file://{fixtures}/batch.2.jsonl.gz")]})
+    .to_string();
+    let config = json!({"stream_maps": {"users": {"name": "name.upper()"}}});
+    let out = run(&config, &lines(&[users, batch, state(1)]));
+    out.result.unwrap();
+    let names: Vec<&Value> = out
+        .journal
+        .records
+        .iter()
+        .map(|(_, r)| &r["name"])
+        .collect();
+    assert_eq!(
+        names,
+        [
+            &json!("CHRIS"),
+            &json!("MIKE"),
+            &json!("BOB"),
+            &json!("ARNOLD")
+        ]
+    );
+    assert_eq!(out.states, vec![json!({"n": 1})]);
+}

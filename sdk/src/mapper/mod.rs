@@ -68,6 +68,7 @@ mod config;
 mod expr;
 mod faker;
 mod flatten;
+mod inline;
 mod schema;
 mod settings;
 mod stream_map;
@@ -79,6 +80,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::message::{ActivateVersionMessage, BatchMessage, RecordMessage, SchemaMessage};
+pub use inline::{InlineMapper, transform};
+
 use config::{Config, Def, glob_match};
 use faker::Faker;
 use stream_map::{Shared, StreamMap, resolve_alias};

@@ -47,8 +47,10 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::logging::RecordCount;
+use crate::mapper::Mapper;
 use crate::message::{
-    Message, MessageReader, MessageWriter, RecordMessage, SchemaMessage, format_timestamp,
+    ActivateVersionMessage, Message, MessageReader, MessageWriter, RecordMessage, SchemaMessage,
+    format_timestamp,
 };
 use crate::settings::Settings;
 use crate::sink::{Batch, Sink, StreamSchema};
@@ -88,7 +90,13 @@ pub trait Target: Send + Sync + 'static {
 
     /// The capabilities `--about` reports.
     fn capabilities(&self) -> Vec<&'static str> {
-        vec!["about", "structured-logging", "validate-records"]
+        vec![
+            "about",
+            "stream-maps",
+            "schema-flattening",
+            "structured-logging",
+            "validate-records",
+        ]
     }
 }
 
@@ -268,6 +276,7 @@ pub fn load<T: Target, R: BufRead, W: Write>(
     target: &T,
     client: Arc<T::Client>,
     options: &TargetOptions,
+    mut mapper: Option<Mapper>,
     input: R,
     out: &mut MessageWriter<W>,
 ) -> Result<LoadSummary> {
@@ -295,13 +304,16 @@ pub fn load<T: Target, R: BufRead, W: Write>(
         }
     }
     run.stop = stop;
-    let result = run.read_all(&mut reader, out);
+    let result = run.read_all(&mut reader, out, mapper.as_mut());
     if result.is_err() {
         // Let writes already under way finish; their outcome no longer matters.
         run.join_all_quietly();
         return result.map(|()| run.summary.clone());
     }
     run.finish(out)?;
+    if let Some(mapper) = &mapper {
+        mapper.finish();
+    }
     tracing::info!(
         lines = run.summary.lines,
         records = run.summary.records,
@@ -350,6 +362,7 @@ impl<T: Target> Loader<'_, T> {
         &mut self,
         reader: &mut MessageReader<R>,
         out: &mut MessageWriter<W>,
+        mut mapper: Option<&mut Mapper>,
     ) -> Result<()> {
         while let Some(message) = reader.next_message()? {
             if self.stop.load(Ordering::Relaxed) {
@@ -359,9 +372,23 @@ impl<T: Target> Loader<'_, T> {
             let line = reader.line_number();
             self.summary.lines = line;
             match message {
-                Message::Schema(schema) => self.on_schema(schema, line)?,
+                Message::Schema(schema) => match mapper.as_deref_mut() {
+                    Some(maps) => {
+                        for schema in maps.map_schema(schema).map_err(|e| at_line(line, e))? {
+                            self.on_schema(schema, line)?;
+                        }
+                    }
+                    None => self.on_schema(schema, line)?,
+                },
                 Message::Record(record) => {
-                    self.on_record(record, line)?;
+                    match mapper.as_deref() {
+                        Some(maps) => {
+                            for record in maps.map_record(record).map_err(|e| at_line(line, e))? {
+                                self.on_record(record, line)?;
+                            }
+                        }
+                        None => self.on_record(record, line)?,
+                    }
                     let limit = self.options.batch_wait_limit;
                     if !limit.is_zero() && self.oldest_age() > limit {
                         self.drain_all()?;
@@ -377,37 +404,35 @@ impl<T: Target> Loader<'_, T> {
                         self.emit_state(out, false)?;
                     }
                 }
-                Message::ActivateVersion(message) => {
-                    if !self.options.process_activate_version_messages {
-                        self.warn_once("activate", "Ignoring ACTIVATE_VERSION messages (process_activate_version_messages is off).");
-                        continue;
+                Message::ActivateVersion(message) => match mapper.as_deref() {
+                    Some(maps) => {
+                        for message in maps.map_activate_version(message) {
+                            self.on_activate_version(&message, line)?;
+                        }
                     }
-                    if !self.streams.contains_key(&message.stream) {
-                        return Err(line_error(
-                            line,
-                            format!(
-                                "ACTIVATE_VERSION for stream `{}` before its SCHEMA; the tap must send SCHEMA first",
-                                message.stream
-                            ),
-                        ));
-                    }
-                    self.drain(&message.stream, true)?;
-                    let slot = self
-                        .streams
-                        .get_mut(&message.stream)
-                        .expect("checked above");
-                    slot.worker
-                        .activate(message.version)
-                        .map_err(|e| stream_error(&message.stream, e))?;
-                }
+                    None => self.on_activate_version(&message, line)?,
+                },
                 Message::Batch(batch) => {
-                    return Err(line_error(
-                        line,
-                        format!(
-                            "BATCH message for stream `{}`: this target reads records inline only; run the tap without `batch_config`",
-                            batch.stream
-                        ),
-                    ));
+                    let records =
+                        crate::batch::read_records(&batch).map_err(|e| at_line(line, e))?;
+                    for record in records {
+                        let record = record.map_err(|e| at_line(line, e))?;
+                        let outputs = match mapper.as_deref() {
+                            Some(maps) => maps
+                                .map_batch_record(&batch.stream, record)
+                                .map_err(|e| at_line(line, e))?,
+                            None => vec![(batch.stream.clone(), record)],
+                        };
+                        for (stream, record) in outputs {
+                            let message = RecordMessage {
+                                stream,
+                                record,
+                                version: None,
+                                time_extracted: None,
+                            };
+                            self.on_record(message, line)?;
+                        }
+                    }
                 }
                 Message::Unknown(map) => {
                     let kind = map
@@ -423,6 +448,33 @@ impl<T: Target> Loader<'_, T> {
             }
         }
         Ok(())
+    }
+
+    fn on_activate_version(&mut self, message: &ActivateVersionMessage, line: u64) -> Result<()> {
+        if !self.options.process_activate_version_messages {
+            self.warn_once(
+                "activate",
+                "Ignoring ACTIVATE_VERSION messages (process_activate_version_messages is off).",
+            );
+            return Ok(());
+        }
+        if !self.streams.contains_key(&message.stream) {
+            return Err(line_error(
+                line,
+                format!(
+                    "ACTIVATE_VERSION for stream `{}` before its SCHEMA; the tap must send SCHEMA first",
+                    message.stream
+                ),
+            ));
+        }
+        self.drain(&message.stream, true)?;
+        let slot = self
+            .streams
+            .get_mut(&message.stream)
+            .expect("checked above");
+        slot.worker
+            .activate(message.version)
+            .map_err(|e| stream_error(&message.stream, e))
     }
 
     fn warn_once(&mut self, key: &str, message: &str) {
@@ -755,6 +807,11 @@ impl<T: Target> Loader<'_, T> {
         let unchanged = self.last_emitted.is_some() && self.last_emitted == self.latest_state;
         self.emit_state(out, !unchanged)
     }
+}
+
+/// An error of the stream maps, placed at an input line.
+fn at_line(line: u64, error: Error) -> Error {
+    Error::context(format!("line {line}"), error)
 }
 
 fn line_error(line: u64, message: String) -> Error {

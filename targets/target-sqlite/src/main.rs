@@ -45,6 +45,8 @@ impl Target for TargetSqlite {
     fn capabilities(&self) -> Vec<&'static str> {
         vec![
             "about",
+            "stream-maps",
+            "schema-flattening",
             "structured-logging",
             "validate-records",
             "activate-version",
