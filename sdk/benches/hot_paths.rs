@@ -1,6 +1,6 @@
 //! Micro-benchmarks of the hot paths, one record at a time: parsing a RECORD line, validating
-//! it against its compiled schema, writing it as a RECORD line, and reading a replication key
-//! out of a typed record. `cargo bench -p singer-sdk --bench hot_paths`.
+//! it against its compiled schema, writing it as a RECORD line, reading a replication key out
+//! of a typed record, evaluating stream maps and flattening. `cargo bench -p singer-sdk --bench hot_paths`.
 
 #![allow(
     missing_docs,
@@ -12,7 +12,8 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::Serialize;
 use serde_json::{Value, json};
-use singer_sdk::message::{Message, RecordEncoder};
+use singer_sdk::mapper::Mapper;
+use singer_sdk::message::{Message, RecordEncoder, RecordMessage, SchemaMessage};
 use singer_sdk::state::KeyKind;
 
 fn record_value() -> Value {
@@ -89,6 +90,38 @@ fn benches(c: &mut Criterion) {
     );
     group.bench_function("compare date-time bookmarks", |b| {
         b.iter(|| KeyKind::DateTime.compare(black_box(&a), black_box(&later)));
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("maps");
+    group.throughput(Throughput::Elements(1));
+    let schema = SchemaMessage {
+        stream: "users".into(),
+        schema: schema(),
+        key_properties: vec!["id".into()],
+        bookmark_properties: None,
+    };
+    let message = RecordMessage {
+        stream: "users".into(),
+        record: record_value().as_object().cloned().unwrap_or_default(),
+        version: None,
+        time_extracted: None,
+    };
+    let configs = [
+        ("3 expressions and a filter", json!({"stream_maps": {"users": {
+            "email_hash": "md5(email or '')", "name": "name.upper()", "visits": "visits + 1",
+            "__filter__": "active"}}})),
+        ("flatten depth 2", json!({"flattening_enabled": true, "flattening_max_depth": 2})),
+    ];
+    for (name, config) in configs {
+        let mut mapper = Mapper::from_config(config.as_object().unwrap()).unwrap().unwrap();
+        mapper.map_schema(schema.clone()).unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| mapper.map_record(black_box(message.clone())).unwrap());
+        });
+    }
+    group.bench_function("clone of the record (the baseline of the two above)", |b| {
+        b.iter(|| black_box(message.clone()));
     });
     group.finish();
 }
