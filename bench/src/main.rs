@@ -433,7 +433,11 @@ fn markdown(rows: &[Row], startup: &[(String, Duration)]) -> String {
             .filter(|r| r.kind == Kind::Floor && r.system.contains("in process"))
             .map(|r| r.sample.wall.as_secs_f64())
             .next()
-            .unwrap_or_else(|| group.first().map_or(f64::NAN, |r| r.sample.wall.as_secs_f64()));
+            .unwrap_or_else(|| {
+                group
+                    .first()
+                    .map_or(f64::NAN, |r| r.sample.wall.as_secs_f64())
+            });
         let peers: Vec<&&Row> = group.iter().filter(|r| r.kind == Kind::Peer).collect();
         let _ = writeln!(
             out,

@@ -108,13 +108,21 @@ fn benches(c: &mut Criterion) {
         time_extracted: None,
     };
     let configs = [
-        ("3 expressions and a filter", json!({"stream_maps": {"users": {
+        (
+            "3 expressions and a filter",
+            json!({"stream_maps": {"users": {
             "email_hash": "md5(email or '')", "name": "name.upper()", "visits": "visits + 1",
-            "__filter__": "active"}}})),
-        ("flatten depth 2", json!({"flattening_enabled": true, "flattening_max_depth": 2})),
+            "__filter__": "active"}}}),
+        ),
+        (
+            "flatten depth 2",
+            json!({"flattening_enabled": true, "flattening_max_depth": 2}),
+        ),
     ];
     for (name, config) in configs {
-        let mut mapper = Mapper::from_config(config.as_object().unwrap()).unwrap().unwrap();
+        let mut mapper = Mapper::from_config(config.as_object().unwrap())
+            .unwrap()
+            .unwrap();
         mapper.map_schema(schema.clone()).unwrap();
         group.bench_function(name, |b| {
             b.iter(|| mapper.map_record(black_box(message.clone())).unwrap());

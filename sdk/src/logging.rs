@@ -35,15 +35,20 @@ pub enum LogFormat {
 /// second call does nothing).
 ///
 /// Level: `RUST_LOG` if set (full `EnvFilter` syntax), else `<PLUGIN>_LOGLEVEL`, else
-/// `LOGLEVEL`, else `info`. Format: see [`LogFormat`] and the module docs.
+/// `LOGLEVEL`, else the root level of the logging config Meltano passes in
+/// `SINGER_SDK_LOG_CONFIG` (so `meltano --log-level=debug` reaches the connector), else
+/// `info`. Format: see [`LogFormat`] and the module docs.
 pub fn init(plugin: &str) {
-    let format = detect_format(plugin);
+    let meltano = MeltanoLogging::from_env();
+    let format = detect_format(plugin, &meltano);
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.is_empty() => tracing_subscriber::EnvFilter::new(spec),
         _ => {
             let level = std::env::var(crate::settings::env_var_name(plugin, "LOGLEVEL"))
                 .or_else(|_| std::env::var("LOGLEVEL"))
-                .unwrap_or_else(|_| "info".to_owned())
+                .ok()
+                .or(meltano.level)
+                .unwrap_or_else(|| "info".to_owned())
                 .to_ascii_lowercase();
             let level = match level.as_str() {
                 "critical" | "fatal" => "error".to_owned(),
@@ -64,21 +69,49 @@ pub fn init(plugin: &str) {
         .try_init();
 }
 
-fn detect_format(plugin: &str) -> LogFormat {
+fn detect_format(plugin: &str, meltano: &MeltanoLogging) -> LogFormat {
     let wants_json = |var: String| std::env::var(var).is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     if wants_json(crate::settings::env_var_name(plugin, "LOG_FORMAT"))
         || wants_json("SINGER_SDK_LOG_FORMAT".to_owned())
+        || meltano.structured
     {
-        return LogFormat::Json;
+        LogFormat::Json
+    } else {
+        LogFormat::Text
     }
-    // Meltano hands singer-sdk connectors a dictConfig file; its structured formatter means
-    // "log JSON".
-    if let Ok(path) = std::env::var("SINGER_SDK_LOG_CONFIG") {
-        if std::fs::read_to_string(path).is_ok_and(|text| text.contains("StructuredFormatter")) {
-            return LogFormat::Json;
+}
+
+/// What the logging config Meltano hands singer-sdk connectors asks for: `SINGER_SDK_LOG_CONFIG`
+/// names a Python `logging.config.dictConfig` JSON file whose formatter is
+/// `singer_sdk.logging.StructuredFormatter` when the plugin declares `structured-logging`,
+/// and whose `root.level` is Meltano's own level.
+#[derive(Debug, Default)]
+struct MeltanoLogging {
+    structured: bool,
+    level: Option<String>,
+}
+
+impl MeltanoLogging {
+    fn from_env() -> Self {
+        std::env::var_os("SINGER_SDK_LOG_CONFIG")
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .map(|text| Self::parse(&text))
+            .unwrap_or_default()
+    }
+
+    fn parse(text: &str) -> Self {
+        let level = serde_json::from_str::<Value>(text).ok().and_then(|config| {
+            config
+                .pointer("/root/level")
+                .and_then(Value::as_str)
+                .filter(|level| !level.eq_ignore_ascii_case("notset"))
+                .map(str::to_owned)
+        });
+        MeltanoLogging {
+            structured: text.contains("StructuredFormatter"),
+            level,
         }
     }
-    LogFormat::Text
 }
 
 /// A Singer metric, logged as `METRIC: {...}`.
@@ -330,5 +363,33 @@ fn level_name(level: Level) -> &'static str {
         Level::WARN => "WARNING",
         Level::INFO => "INFO",
         Level::DEBUG | Level::TRACE => "DEBUG",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MeltanoLogging;
+
+    #[test]
+    fn reads_format_and_level_from_meltanos_logging_config() {
+        // As Meltano 4.4.1 writes it for a plugin with `structured-logging` under
+        // `meltano --log-level=debug`.
+        let config = r#"{
+  "version": 1,
+  "disable_existing_loggers": false,
+  "formatters": {"singer_formatter": {"()": "singer_sdk.logging.StructuredFormatter"}},
+  "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "singer_formatter",
+                           "stream": "ext://sys.stderr"}},
+  "root": {"handlers": ["console"], "level": "DEBUG"}
+}"#;
+        let parsed = MeltanoLogging::parse(config);
+        assert!(parsed.structured);
+        assert_eq!(parsed.level.as_deref(), Some("DEBUG"));
+        let plain = MeltanoLogging::parse(
+            r#"{"formatters": {"f": {"format": "%(message)s"}}, "root": {"level": "NOTSET"}}"#,
+        );
+        assert!(!plain.structured);
+        assert_eq!(plain.level, None);
+        assert_eq!(MeltanoLogging::parse("not json").level, None);
     }
 }
