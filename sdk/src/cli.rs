@@ -1,6 +1,6 @@
 //! The command line every tap gets: the flags Meltano and singer-sdk users expect.
 //!
-//! `--version`, `--about [--format json|markdown]`, `--config PATH|ENV` (repeatable),
+//! `--version`, `--about [--format json|markdown|meltano]`, `--config PATH|ENV` (repeatable),
 //! `--discover`, `--catalog PATH` (or the legacy `--properties PATH`), `--state PATH`,
 //! `--test[=all|schema]`. Meltano passes `--config`, `--catalog` and `--state` together, and
 //! `--state` even with `--discover`: all combinations work.
