@@ -107,69 +107,19 @@ pub enum TestMode {
 /// Runs a tap as a process: parses `std::env::args`, sets up logging, runs, and turns the
 /// outcome into an exit code (errors go to stderr, one line per cause).
 pub fn run_tap<T: Tap>(tap: &T, info: PackageInfo) -> ExitCode {
-    let args = match parse_args::<TapArgs>(info, std::env::args_os()) {
-        Ok(args) => args,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
-    };
-    if !args.version && !args.about {
-        crate::logging::init(info.name);
-    }
-    let stdout = MessageWriter::stdout();
-    match run_tap_with(tap, info, &args, stdout) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr(), "{}", report(&error));
-            ExitCode::from(error.exit_code())
-        }
-    }
+    as_process(info, |args: &TapArgs| {
+        run_tap_with(tap, info, args, MessageWriter::stdout()).map(drop)
+    })
 }
 
 /// Runs a target as a process: parses `std::env::args`, sets up logging, loads stdin (or
 /// `--input`), and turns the outcome into an exit code.
 pub fn run_target<T: Target>(target: &T, info: PackageInfo) -> ExitCode {
-    let args = match parse_args::<TargetArgs>(info, std::env::args_os()) {
-        Ok(args) => args,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
-    };
-    if !args.version && !args.about {
-        crate::logging::init(info.name);
-    }
-    let result = match &args.input {
-        Some(path) => match std::fs::File::open(path) {
-            Ok(file) => run_target_with(
-                target,
-                info,
-                &args,
-                std::io::BufReader::with_capacity(256 * 1024, file),
-                MessageWriter::stdout(),
-            ),
-            Err(source) => Err(Error::Read {
-                what: "input file",
-                path: path.clone(),
-                source,
-            }),
-        },
-        None => run_target_with(
-            target,
-            info,
-            &args,
-            std::io::BufReader::with_capacity(256 * 1024, std::io::stdin().lock()),
-            MessageWriter::stdout(),
-        ),
-    };
-    match result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr(), "{}", report(&error));
-            ExitCode::from(error.exit_code())
-        }
-    }
+    as_process(info, |args: &TargetArgs| {
+        with_input(args, |input| {
+            run_target_with(target, info, args, input, MessageWriter::stdout()).map(drop)
+        })
+    })
 }
 
 /// Runs a target with parsed arguments on `input`, writing acknowledged state (and
@@ -186,30 +136,14 @@ pub fn run_target_with<T: Target, R: std::io::BufRead, W: Write>(
 ) -> Result<MessageWriter<W>> {
     let capabilities = target.capabilities();
     let builtins = with_stream_map_settings(crate::target::builtin_settings(&capabilities));
-    let schema = crate::about::with_builtins(T::Settings::settings_schema(), &builtins);
-    if print_version_or_about(
-        info,
-        args.version,
-        args.about,
-        args.format,
-        &capabilities,
-        &schema,
-        &mut out,
-    )? {
+    let Some(loaded) =
+        configure::<T::Settings, W>(info, args.common(), &capabilities, &builtins, &mut out)?
+    else {
         return Ok(out);
-    }
-    let sources: Vec<ConfigSource> = args.config.iter().map(|c| ConfigSource::parse(c)).collect();
-    let mut config = settings::load(&sources, info.name, &schema)?;
-    settings::apply_defaults(&mut config, &schema);
-    settings::validate(&config, &schema)?;
-    let options = TargetOptions::from_config(&config);
-    let mapper = Mapper::from_config(&config)?;
-    let user_settings: T::Settings = settings::deserialize(
-        strip_undeclared(config, &T::Settings::settings_schema(), &builtins),
-        &schema,
-    )?;
-    let client = Arc::new(target.connect(user_settings, &options)?);
-    crate::target::load(target, client, &options, mapper, input, &mut out)?;
+    };
+    let options = TargetOptions::from_config(&loaded.config);
+    let client = Arc::new(target.connect(loaded.settings, &options)?);
+    crate::target::load(target, client, &options, loaded.mapper, input, &mut out)?;
     out.flush()?;
     Ok(out)
 }
@@ -217,46 +151,11 @@ pub fn run_target_with<T: Target, R: std::io::BufRead, W: Write>(
 /// Runs a standalone mapper as a process: parses `std::env::args`, sets up logging, maps
 /// stdin (or `--input`) to stdout, and turns the outcome into an exit code.
 pub fn run_mapper<M: InlineMapper>(mapper: &M, info: PackageInfo) -> ExitCode {
-    let args = match parse_args::<TargetArgs>(info, std::env::args_os()) {
-        Ok(args) => args,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
-    };
-    if !args.version && !args.about {
-        crate::logging::init(info.name);
-    }
-    let result = match &args.input {
-        Some(path) => match std::fs::File::open(path) {
-            Ok(file) => run_mapper_with(
-                mapper,
-                info,
-                &args,
-                std::io::BufReader::with_capacity(256 * 1024, file),
-                MessageWriter::stdout(),
-            ),
-            Err(source) => Err(Error::Read {
-                what: "input file",
-                path: path.clone(),
-                source,
-            }),
-        },
-        None => run_mapper_with(
-            mapper,
-            info,
-            &args,
-            std::io::BufReader::with_capacity(256 * 1024, std::io::stdin().lock()),
-            MessageWriter::stdout(),
-        ),
-    };
-    match result {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr(), "{}", report(&error));
-            ExitCode::from(error.exit_code())
-        }
-    }
+    as_process(info, |args: &TargetArgs| {
+        with_input(args, |input| {
+            run_mapper_with(mapper, info, args, input, MessageWriter::stdout()).map(drop)
+        })
+    })
 }
 
 /// Runs a standalone mapper with parsed arguments on `input`, writing the mapped messages
@@ -273,29 +172,146 @@ pub fn run_mapper_with<M: InlineMapper, R: std::io::BufRead, W: Write>(
 ) -> Result<MessageWriter<W>> {
     let capabilities = mapper.capabilities();
     let builtins = with_stream_map_settings(serde_json::json!({}));
-    let schema = crate::about::with_builtins(M::Settings::settings_schema(), &builtins);
+    let Some(loaded) =
+        configure::<M::Settings, W>(info, args.common(), &capabilities, &builtins, &mut out)?
+    else {
+        return Ok(out);
+    };
+    crate::mapper::transform(mapper, &loaded.settings, loaded.mapper, input, &mut out)?;
+    Ok(out)
+}
+
+/// The flags every connector kind has.
+#[derive(Clone, Copy)]
+struct Common<'a> {
+    version: bool,
+    about: bool,
+    format: Option<AboutFormat>,
+    config: &'a [String],
+}
+
+/// What `parse_args` gives every connector kind: the common flags.
+trait ConnectorArgs: Parser {
+    fn common(&self) -> Common<'_>;
+}
+
+impl ConnectorArgs for TapArgs {
+    fn common(&self) -> Common<'_> {
+        Common {
+            version: self.version,
+            about: self.about,
+            format: self.format,
+            config: &self.config,
+        }
+    }
+}
+
+impl ConnectorArgs for TargetArgs {
+    fn common(&self) -> Common<'_> {
+        Common {
+            version: self.version,
+            about: self.about,
+            format: self.format,
+            config: &self.config,
+        }
+    }
+}
+
+/// Parses the process's arguments, sets up logging, runs `body`, and turns the outcome into
+/// an exit code: clap's own for bad usage, the error's for a failure (printed to stderr one
+/// line per cause).
+fn as_process<A: ConnectorArgs>(
+    info: PackageInfo,
+    body: impl FnOnce(&A) -> Result<()>,
+) -> ExitCode {
+    let args = match parse_args::<A>(info, std::env::args_os()) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let common = args.common();
+    if !common.version && !common.about {
+        crate::logging::init(info.name);
+    }
+    match body(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "{}", report(&error));
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// Runs `body` on the `--input` file, or on stdin.
+fn with_input(
+    args: &TargetArgs,
+    body: impl FnOnce(&mut dyn std::io::BufRead) -> Result<()>,
+) -> Result<()> {
+    const BUFFER: usize = 256 * 1024;
+    match &args.input {
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|source| Error::Read {
+                what: "input file",
+                path: path.clone(),
+                source,
+            })?;
+            body(&mut std::io::BufReader::with_capacity(BUFFER, file))
+        }
+        None => body(&mut std::io::BufReader::with_capacity(
+            BUFFER,
+            std::io::stdin().lock(),
+        )),
+    }
+}
+
+/// A connector's configuration, loaded and checked.
+struct Loaded<S> {
+    /// Every setting, built-in ones included, after defaults.
+    config: serde_json::Map<String, Value>,
+    /// The connector's own settings type.
+    settings: S,
+    /// The stream maps, when the config has any.
+    mapper: Option<Mapper>,
+}
+
+/// Prints `--version`/`--about` (then `None`), or loads the config sources, fills in
+/// defaults, validates against the settings schema (own settings plus `builtins`), builds
+/// the stream maps and deserialises the connector's settings.
+fn configure<S: Settings, W: Write>(
+    info: PackageInfo,
+    args: Common<'_>,
+    capabilities: &[&'static str],
+    builtins: &Value,
+    out: &mut MessageWriter<W>,
+) -> Result<Option<Loaded<S>>> {
+    let schema = crate::about::with_builtins(S::settings_schema(), builtins);
     if print_version_or_about(
         info,
         args.version,
         args.about,
         args.format,
-        &capabilities,
+        capabilities,
         &schema,
-        &mut out,
+        out,
     )? {
-        return Ok(out);
+        return Ok(None);
     }
     let sources: Vec<ConfigSource> = args.config.iter().map(|c| ConfigSource::parse(c)).collect();
     let mut config = settings::load(&sources, info.name, &schema)?;
     settings::apply_defaults(&mut config, &schema);
     settings::validate(&config, &schema)?;
-    let maps = Mapper::from_config(&config)?;
-    let user_settings: M::Settings = settings::deserialize(
-        strip_undeclared(config, &M::Settings::settings_schema(), &builtins),
+    let mapper = Mapper::from_config(&config)?;
+    let settings = settings::deserialize(
+        strip_undeclared(config.clone(), &S::settings_schema(), builtins),
         &schema,
     )?;
-    crate::mapper::transform(mapper, &user_settings, maps, input, &mut out)?;
-    Ok(out)
+    Ok(Some(Loaded {
+        config,
+        settings,
+        mapper,
+    }))
 }
 
 /// Handles `--version` and `--about`; `true` when one of them was printed.
@@ -360,33 +376,23 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
 ) -> Result<MessageWriter<W>> {
     let mut out = out;
     let builtins = with_stream_map_settings(crate::about::tap_builtin_settings());
-    let schema = crate::about::with_builtins(T::Settings::settings_schema(), &builtins);
     let capabilities = tap.capabilities();
-    if print_version_or_about(
-        info,
-        args.version,
-        args.about,
-        args.format,
-        &capabilities,
-        &schema,
-        &mut out,
-    )? {
+    let Some(loaded) =
+        configure::<T::Settings, W>(info, args.common(), &capabilities, &builtins, &mut out)?
+    else {
         return Ok(out);
-    }
-    let sources: Vec<ConfigSource> = args.config.iter().map(|c| ConfigSource::parse(c)).collect();
-    let mut config = settings::load(&sources, info.name, &schema)?;
-    settings::apply_defaults(&mut config, &schema);
-    settings::validate(&config, &schema)?;
-    let start_date = config.get("start_date").filter(|v| !v.is_null()).cloned();
-    let mapper = Mapper::from_config(&config)?;
-    let emit_activate_version = config
+    };
+    let start_date = loaded
+        .config
+        .get("start_date")
+        .filter(|v| !v.is_null())
+        .cloned();
+    let emit_activate_version = loaded
+        .config
         .get("emit_activate_version_messages")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let user_settings: T::Settings = settings::deserialize(
-        strip_undeclared(config, &T::Settings::settings_schema(), &builtins),
-        &schema,
-    )?;
+    let (user_settings, mapper) = (loaded.settings, loaded.mapper);
 
     let catalog = match args.catalog.as_deref().or(args.properties.as_deref()) {
         Some(path) if !args.discover => Some(read_catalog(path)?),
