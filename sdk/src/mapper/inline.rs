@@ -69,8 +69,26 @@ pub fn transform<M: InlineMapper, R: BufRead, W: Write>(
 ) -> Result<()> {
     let mut reader = MessageReader::new(input);
     let at = |line: u64| move |e: Error| Error::context(format!("line {line}"), e);
+    // Streams that had a SCHEMA: a RECORD of any other stream is refused, maps or not.
+    let mut described = std::collections::HashSet::new();
     while let Some(message) = reader.next_message()? {
         let line = reader.line_number();
+        match &message {
+            Message::Schema(schema) => {
+                described.insert(schema.stream.clone());
+            }
+            Message::Record(record) if !described.contains(&record.stream) => {
+                return Err(Error::Message {
+                    line,
+                    message: format!(
+                        "RECORD for stream `{}` before its SCHEMA; the tap must send a SCHEMA message first",
+                        record.stream
+                    ),
+                    excerpt: String::new(),
+                });
+            }
+            _ => {}
+        }
         let mapped: Vec<Message> = match (maps.as_mut(), message) {
             (Some(maps), Message::Schema(schema)) => maps
                 .map_schema(schema)

@@ -530,6 +530,9 @@ impl<T: Target> Loader<'_, T> {
             }
             Some(
                 jsonschema::options()
+                    // Singer schemas are written with Draft 4/7 keywords; unless the schema
+                    // names its draft, Draft 7 reads them as their authors meant.
+                    .with_draft(draft_of(&schema))
                     .should_validate_formats(false)
                     .build(&for_validation)
                     .map_err(|e| {
@@ -806,6 +809,17 @@ impl<T: Target> Loader<'_, T> {
         }
         let unchanged = self.last_emitted.is_some() && self.last_emitted == self.latest_state;
         self.emit_state(out, !unchanged)
+    }
+}
+
+/// The JSON Schema draft a schema names in `$schema`, Draft 7 when it names none.
+fn draft_of(schema: &Value) -> jsonschema::Draft {
+    match schema.get("$schema").and_then(Value::as_str) {
+        Some(uri) if uri.contains("draft-04") => jsonschema::Draft::Draft4,
+        Some(uri) if uri.contains("draft-06") => jsonschema::Draft::Draft6,
+        Some(uri) if uri.contains("2019-09") => jsonschema::Draft::Draft201909,
+        Some(uri) if uri.contains("2020-12") => jsonschema::Draft::Draft202012,
+        _ => jsonschema::Draft::Draft7,
     }
 }
 

@@ -130,6 +130,46 @@ pub(crate) fn canonical(value: &Value) -> String {
     sort(value).to_string()
 }
 
+/// Where two JSON values first differ, as `path: left vs right` (`record.info.mood: "sad" vs
+/// "happy"`, `record.id: missing vs 3`); `None` when they are equal. Object key order does not
+/// matter.
+pub(crate) fn first_difference(left: &Value, right: &Value) -> Option<String> {
+    fn walk(left: Option<&Value>, right: Option<&Value>, path: &str) -> Option<String> {
+        let show = |v: Option<&Value>| match v {
+            None => "missing".to_owned(),
+            Some(v) => excerpt(&v.to_string()),
+        };
+        let join = |key: &str| {
+            if path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
+        match (left, right) {
+            (Some(l), Some(r)) if l == r => None,
+            (Some(Value::Object(l)), Some(Value::Object(r))) => l
+                .iter()
+                .find_map(|(k, v)| walk(Some(v), r.get(k), &join(k)))
+                .or_else(|| {
+                    r.iter()
+                        .filter(|(k, _)| !l.contains_key(*k))
+                        .find_map(|(k, v)| walk(None, Some(v), &join(k)))
+                }),
+            (Some(Value::Array(l)), Some(Value::Array(r))) if l.len() == r.len() => l
+                .iter()
+                .zip(r)
+                .enumerate()
+                .find_map(|(i, (a, b))| walk(Some(a), Some(b), &join(&i.to_string()))),
+            _ => {
+                let at = if path.is_empty() { "the message" } else { path };
+                Some(format!("`{at}`: {} vs {}", show(left), show(right)))
+            }
+        }
+    }
+    walk(Some(left), Some(right), "")
+}
+
 /// The first `NaN`, `Infinity` or `-Infinity` token outside JSON strings: not JSON, but some
 /// serialisers emit them.
 pub(crate) fn non_finite_token(line: &str) -> Option<&'static str> {
@@ -200,6 +240,26 @@ mod tests {
         assert_eq!(non_finite_token(r#"{"a":NaN}"#), Some("NaN"));
         assert_eq!(non_finite_token(r#"{"a":-Infinity}"#), Some("Infinity"));
         assert_eq!(non_finite_token(r#"{"a":"NaN \" Infinity"}"#), None);
+    }
+
+    #[test]
+    fn differences_name_the_path() {
+        let a = json!({"type": "RECORD", "record": {"id": 1, "tags": ["x", "y"]}});
+        assert_eq!(first_difference(&a, &a.clone()), None);
+        let b = json!({"record": {"tags": ["x", "z"], "id": 1}, "type": "RECORD"});
+        assert_eq!(
+            first_difference(&a, &b).as_deref(),
+            Some("`record.tags.1`: `\"y\"` vs `\"z\"`")
+        );
+        let c = json!({"type": "RECORD", "record": {"id": 1, "tags": ["x", "y"], "extra": 2}});
+        assert_eq!(
+            first_difference(&a, &c).as_deref(),
+            Some("`record.extra`: missing vs `2`")
+        );
+        assert_eq!(
+            first_difference(&json!(1), &json!("1")).as_deref(),
+            Some("`the message`: `1` vs `\"1\"`")
+        );
     }
 
     #[test]

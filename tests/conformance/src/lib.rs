@@ -1,4 +1,4 @@
-//! Black-box Singer spec-conformance checks for taps and targets written in any language.
+//! Black-box Singer spec-conformance checks for taps, targets and mappers written in any language.
 //!
 //! The harness runs a connector as a process (`--about`, `--discover`, syncs with catalogs and
 //! states, targets fed scenario files) and checks what it prints and how it exits. Each check has
@@ -15,9 +15,11 @@
 //! print!("{}", report.to_text());
 //! ```
 //!
-//! - [`Tap`] and [`Target`] describe the connector and run the suites into a [`Report`].
+//! - [`Tap`], [`Target`] and [`Mapper`] describe the connector and run the suites into a
+//!   [`Report`].
 //! - [`libtest`] runs them from a connector's own `cargo test`, one test case per check.
-//! - [`Tap::checks`] and [`Target::checks`] list every check with what it verifies and why.
+//! - [`Tap::checks`], [`Target::checks`] and [`Mapper::checks`] list every check with what it
+//!   verifies and why.
 //!
 //! Config values may contain `{tmpdir}`: it is replaced by a fresh empty directory for every
 //! check, so targets write to a clean destination each time.
@@ -27,6 +29,7 @@ pub mod check;
 mod error;
 mod json;
 pub mod libtest;
+pub mod mapper;
 pub mod process;
 pub mod report;
 pub mod tap;
@@ -38,6 +41,7 @@ use serde_json::Value;
 
 pub use check::{CheckInfo, CheckResult, Outcome, Selection};
 pub use error::{Error, Result, read_json};
+pub use mapper::Mapper;
 pub use process::Program;
 pub use report::{Format, Kind, Report};
 pub use tap::Tap;

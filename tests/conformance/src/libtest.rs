@@ -22,9 +22,9 @@ use libtest_mimic::{Arguments, Completion, Trial};
 
 use crate::check::{Check, Outcome, Selection};
 use crate::error::Result;
-use crate::{Tap, Target};
+use crate::{Mapper, Tap, Target};
 
-/// A connector the suites can run on: a [`Tap`] or a [`Target`].
+/// A connector the suites can run on: a [`Tap`], a [`Target`] or a [`Mapper`].
 pub trait Subject {
     /// What the checks share.
     #[doc(hidden)]
@@ -63,6 +63,18 @@ impl Subject for Target {
 
     fn context(&self) -> Result<Self::Context> {
         Target::context(self)
+    }
+}
+
+impl Subject for Mapper {
+    type Context = crate::mapper::Context;
+
+    fn registry() -> &'static [Check<Self::Context>] {
+        crate::mapper::registry()
+    }
+
+    fn context(&self) -> Result<Self::Context> {
+        Mapper::context(self)
     }
 }
 

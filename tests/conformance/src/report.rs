@@ -15,15 +15,18 @@ pub enum Kind {
     Tap,
     /// A target (loader).
     Target,
+    /// A standalone mapper (between a tap and a target).
+    Mapper,
 }
 
 impl Kind {
-    /// `"tap"` or `"target"`.
+    /// `"tap"`, `"target"` or `"mapper"`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Tap => "tap",
             Kind::Target => "target",
+            Kind::Mapper => "mapper",
         }
     }
 }
@@ -42,7 +45,7 @@ pub enum Format {
 /// The results of running checks on one connector.
 #[derive(Debug, Clone)]
 pub struct Report {
-    /// Tap or target.
+    /// Tap, target or mapper.
     pub kind: Kind,
     /// The connector's command line.
     pub connector: String,

@@ -1,7 +1,11 @@
 //! The suites on this repository's own connectors: the tap suite on `tap-csv`, the target suite
-//! on `target-jsonl`, `target-csv` and `target-sqlite`. One test case per connector and check
-//! (`[target-csv] target.state.after-commit`). Binaries come from the build directory beside this
-//! test's, refreshed with `cargo build -p <name>`.
+//! on `target-jsonl`, `target-csv` and `target-sqlite`, the mapper suite on `map-transform`. One
+//! test case per connector and check (`[target-csv] target.state.after-commit`). Binaries come
+//! from the build directory beside this test's, refreshed with `cargo build -p <name>`.
+//!
+//! A check that fails because of a known bug outside this crate is listed in [`KNOWN_BUGS`]
+//! with where the bug is: it is left out of the connector's suite, and a `known bug` test case
+//! asserts that it still fails, so fixing the bug makes that case fail until the entry goes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,7 +13,11 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Value, json};
-use singer_conformance::{Selection, Tap, Target, Verify, libtest};
+use singer_conformance::{Mapper, Outcome, Selection, Tap, Target, Verify, libtest};
+
+/// `(connector, check id, the bug)`: checks that fail today because of a bug in the connector
+/// (or the SDK under it), not in the harness.
+const KNOWN_BUGS: &[(&str, &str, &str)] = &[];
 
 /// The workspace root.
 fn root() -> PathBuf {
@@ -131,6 +139,41 @@ fn unavailable(connector: &str, why: String) -> Trial {
     })
 }
 
+/// The mapper suite on map-transform: a base config mapping nothing, stream maps understood.
+fn map_transform(path: &Path) -> Vec<Trial> {
+    let mapper = Mapper::new(path).config(json!({})).stream_maps(true);
+    let bugs: Vec<(&str, &str)> = KNOWN_BUGS
+        .iter()
+        .filter(|(connector, _, _)| *connector == "map-transform")
+        .map(|(_, id, why)| (*id, *why))
+        .collect();
+    let selection = bugs
+        .iter()
+        .fold(Selection::all(), |selection, (id, _)| selection.skip(*id));
+    let mut trials: Vec<Trial> = named(
+        libtest::trials(&mapper, &selection).expect("context"),
+        "map-transform",
+    )
+    .collect();
+    for (id, why) in bugs {
+        let mapper = mapper.clone();
+        trials.push(
+            Trial::test(format!("known bug: {id}"), move || {
+                let report = mapper.run(&Selection::all().suite(id))?;
+                match report.get(id).map(|r| &r.outcome) {
+                    Some(Outcome::Fail(_)) => Ok(()),
+                    other => Err(format!(
+                        "{id} no longer fails on map-transform ({other:?}); if the bug ({why}) is fixed, remove it from KNOWN_BUGS and the README"
+                    )
+                    .into()),
+                }
+            })
+            .with_kind("map-transform"),
+        );
+    }
+    trials
+}
+
 fn main() -> std::process::ExitCode {
     let arguments = Arguments::from_args();
     let mut trials = Vec::new();
@@ -155,6 +198,10 @@ fn main() -> std::process::ExitCode {
             }
             Err(why) => trials.push(unavailable(name, why)),
         }
+    }
+    match binary("map-transform") {
+        Ok(path) => trials.extend(map_transform(&path)),
+        Err(why) => trials.push(unavailable("map-transform", why)),
     }
     libtest_mimic::run(&arguments, trials).exit_code()
 }

@@ -1,6 +1,6 @@
-//! Proof that the verdicts are right: every check passes on the well-behaved fixtures and fails
-//! on a fixture broken for exactly that check; every registered check has such a fixture case.
-//! Plus the command line: exit codes and report formats.
+//! Proof that the verdicts are right: every check passes on the well-behaved fixtures (tap, target,
+//! mapper) and fails on a fixture broken for exactly that check; every registered check has such a
+//! fixture case. Plus the command line: exit codes and report formats.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Value, json};
-use singer_conformance::{Outcome, Program, Selection, Tap, Target, Verify, libtest};
+use singer_conformance::{Mapper, Outcome, Program, Selection, Tap, Target, Verify, libtest};
 
 const FIXTURE_TAP: &str = env!("CARGO_BIN_EXE_fixture-tap");
 const FIXTURE_TARGET: &str = env!("CARGO_BIN_EXE_fixture-target");
+const FIXTURE_MAPPER: &str = env!("CARGO_BIN_EXE_fixture-mapper");
 const CLI: &str = env!("CARGO_BIN_EXE_singer-conformance");
 
 fn tap(broken: &str) -> Tap {
@@ -34,6 +35,12 @@ fn target(broken: &str) -> Target {
                 })
                 .collect()
         })))
+}
+
+fn mapper(broken: &str) -> Mapper {
+    Mapper::new(Program::new(FIXTURE_MAPPER).env("FIXTURE_BREAK", broken))
+        .config(json!({}))
+        .stream_maps(true)
 }
 
 /// Runs one check on a fixture broken for it; it must fail.
@@ -70,6 +77,10 @@ fn every_check_has_a_fixture_case() -> Result<(), Failed> {
             FIXTURE_TARGET,
             Target::checks().map(|c| c.id.to_owned()).collect(),
         ),
+        (
+            FIXTURE_MAPPER,
+            Mapper::checks().map(|c| c.id.to_owned()).collect(),
+        ),
     ] {
         let cases = breaks(fixture);
         let missing: Vec<_> = registered.difference(&cases).collect();
@@ -79,7 +90,10 @@ fn every_check_has_a_fixture_case() -> Result<(), Failed> {
         }
     }
     let mut ids = BTreeSet::new();
-    for check in Tap::checks().chain(Target::checks()) {
+    for check in Tap::checks()
+        .chain(Target::checks())
+        .chain(Mapper::checks())
+    {
         if !ids.insert(check.id) || check.what.is_empty() || check.why.is_empty() {
             return Err(format!("{}: duplicate id or missing explanation", check.id).into());
         }
@@ -93,6 +107,7 @@ fn readme_lists_every_check() -> Result<(), Failed> {
         .map_err(|e| e.to_string())?;
     let missing: Vec<&str> = Tap::checks()
         .chain(Target::checks())
+        .chain(Mapper::checks())
         .map(|c| c.id)
         .filter(|id| !readme.contains(&format!("| `{id}` |")))
         .collect();
@@ -219,8 +234,48 @@ fn cli_exit_codes_and_formats() -> Result<(), Failed> {
     let table = String::from_utf8_lossy(&listing.stdout);
     if !table.contains("| `tap.discovery.unique-stream-ids` |")
         || !table.contains("| `target.state.after-commit` |")
+        || !table.contains("| `mapper.state.after-records` |")
     {
         return Err("`checks --markdown` lacks ids".into());
+    }
+    cli_mapper(config)
+}
+
+/// `singer-conformance mapper`: the alias check is opt-in, failures exit 1 with the id.
+fn cli_mapper(config: &str) -> Result<(), Failed> {
+    let mapper_args = |extra: &[&'static str]| {
+        let mut args = vec!["mapper", "--config", config, "--format", "json"];
+        args.extend_from_slice(extra);
+        args.extend(["--", FIXTURE_MAPPER]);
+        args
+    };
+    let plain = cli(&mapper_args(&["--suite", "mapper.alias"]), "");
+    let report: Value = serde_json::from_slice(&plain.stdout).map_err(|e| e.to_string())?;
+    if plain.status.code() != Some(0) || report["skipped"] != 1 || report["kind"] != "mapper" {
+        return Err(format!("without --stream-maps the alias check should skip: {report}").into());
+    }
+    let opted = cli(
+        &mapper_args(&["--stream-maps", "--suite", "mapper.alias"]),
+        "",
+    );
+    let report: Value = serde_json::from_slice(&opted.stdout).map_err(|e| e.to_string())?;
+    if opted.status.code() != Some(0) || report["passed"] != 1 {
+        return Err(format!("with --stream-maps the alias check should pass: {report}").into());
+    }
+    let broken = cli(
+        &mapper_args(&["--suite", "mapper.state"]),
+        "mapper.state.in-order",
+    );
+    let report: Value = serde_json::from_slice(&broken.stdout).map_err(|e| e.to_string())?;
+    let failed: Vec<&str> = report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["status"] == "fail")
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    if broken.status.code() != Some(1) || !failed.contains(&"mapper.state.in-order") {
+        return Err(format!("a broken mapper should fail in-order: {report}").into());
     }
     Ok(())
 }
@@ -245,7 +300,19 @@ fn hung_connectors_fail_in_time() -> Result<(), Failed> {
             .suite("target.edge.huge-line")
             .suite("target.state.after-commit"),
     )?;
-    for result in report.results.iter().chain(&target_report.results) {
+    let hung_mapper = Mapper::new(Program::new(FIXTURE_MAPPER).env("FIXTURE_HANG", "1"))
+        .timeout(Duration::from_secs(1));
+    let mapper_report = hung_mapper.run(
+        &Selection::all()
+            .suite("mapper.state.in-order")
+            .suite("mapper.edge.empty-input"),
+    )?;
+    for result in report
+        .results
+        .iter()
+        .chain(&target_report.results)
+        .chain(&mapper_report.results)
+    {
         let message = result.outcome.message().unwrap_or_default();
         let expected = matches!(result.outcome, Outcome::Fail(_)) && message.contains("deadline")
             || result.info.id == "target.state.after-commit"
@@ -277,6 +344,8 @@ fn main() -> std::process::ExitCode {
     trials.extend(good_tap.into_iter().map(|t| kind(t, "well-behaved")));
     let good_target = libtest::trials(&target(""), &Selection::all()).expect("target context");
     trials.extend(good_target.into_iter().map(|t| kind(t, "well-behaved")));
+    let good_mapper = libtest::trials(&mapper(""), &Selection::all()).expect("mapper context");
+    trials.extend(good_mapper.into_iter().map(|t| kind(t, "well-behaved")));
     for check in Tap::checks() {
         trials.push(kind(
             Trial::test(check.id, move || {
@@ -293,6 +362,17 @@ fn main() -> std::process::ExitCode {
             Trial::test(check.id, move || {
                 must_fail(
                     &target(check.id).run(&Selection::all().suite(check.id))?,
+                    check.id,
+                )
+            }),
+            "must-fail",
+        ));
+    }
+    for check in Mapper::checks() {
+        trials.push(kind(
+            Trial::test(check.id, move || {
+                must_fail(
+                    &mapper(check.id).run(&Selection::all().suite(check.id))?,
                     check.id,
                 )
             }),

@@ -1,8 +1,10 @@
-//! `singer-conformance`: run the conformance suites on a tap or target given as a command line.
+//! `singer-conformance`: run the conformance suites on a tap, target or mapper given as a command
+//! line.
 //!
 //! ```text
 //! singer-conformance tap --config config.json -- tap-x --some-flag
 //! singer-conformance target --config config.json --verify 'cat "$SINGER_CONFORMANCE_DIR"/*.jsonl' -- target-x
+//! singer-conformance mapper --config empty.json --stream-maps -- map-transform
 //! singer-conformance checks --markdown
 //! ```
 //!
@@ -15,9 +17,11 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use singer_conformance::{CheckInfo, Format, Program, Selection, Tap, Target, Verify, read_json};
+use singer_conformance::{
+    CheckInfo, Format, Mapper, Program, Selection, Tap, Target, Verify, read_json,
+};
 
-/// Black-box Singer spec-conformance checks for any tap or target.
+/// Black-box Singer spec-conformance checks for any tap, target or mapper.
 #[derive(Debug, Parser)]
 #[command(name = "singer-conformance", version)]
 struct Cli {
@@ -56,9 +60,22 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Run the mapper suites on the standalone mapper started by the command after `--`.
+    Mapper {
+        /// Mapper config file (JSON) that maps nothing, e.g. `{}`: the output must equal the
+        /// input; `{tmpdir}` in values becomes a fresh directory per run.
+        #[arg(long)]
+        config: PathBuf,
+        /// The mapper reads singer-sdk `stream_maps`: also run `mapper.alias.*`, with
+        /// `{"stream_maps": {"test_users": {"__alias__": "renamed"}}}` merged into the config.
+        #[arg(long)]
+        stream_maps: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// List the checks: id, what it verifies, why.
     Checks {
-        /// Only tap or only target checks.
+        /// Only tap, target or mapper checks.
         kind: Option<KindArg>,
         /// A Markdown table (id | what | why).
         #[arg(long)]
@@ -99,6 +116,7 @@ enum FormatArg {
 enum KindArg {
     Tap,
     Target,
+    Mapper,
 }
 
 fn main() -> ExitCode {
@@ -155,11 +173,30 @@ fn run(cli: Cli) -> Result<bool> {
             common.emit(&report.render(common.format()))?;
             Ok(report.is_success())
         }
+        Command::Mapper {
+            config,
+            stream_maps,
+            common,
+        } => {
+            let mapper = Mapper::new(common.program()?)
+                .config(read_json(&config)?)
+                .stream_maps(stream_maps)
+                .timeout(Duration::from_secs(common.timeout));
+            let selection = common.selection();
+            ensure_some(Mapper::checks(), &selection)?;
+            let report = mapper.run(&selection)?;
+            common.emit(&report.render(common.format()))?;
+            Ok(report.is_success())
+        }
         Command::Checks { kind, markdown } => {
             let checks: Vec<CheckInfo> = match kind {
                 Some(KindArg::Tap) => Tap::checks().collect(),
                 Some(KindArg::Target) => Target::checks().collect(),
-                None => Tap::checks().chain(Target::checks()).collect(),
+                Some(KindArg::Mapper) => Mapper::checks().collect(),
+                None => Tap::checks()
+                    .chain(Target::checks())
+                    .chain(Mapper::checks())
+                    .collect(),
             };
             let mut out = String::new();
             if markdown {

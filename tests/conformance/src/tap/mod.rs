@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::process::{self, Program, Run};
 use crate::report::{Kind, Report};
 
-pub(crate) use output::{Msg, Output};
+pub(crate) use output::{Msg, Output, parse};
 
 /// A tap under test: how to start it and the files to give it.
 ///

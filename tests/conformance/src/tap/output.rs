@@ -1,9 +1,10 @@
 //! A tap run's stdout, split into lines and parsed strictly as Singer messages.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use crate::check::fail;
 use crate::json;
 use crate::process::Run;
 
@@ -74,7 +75,7 @@ impl Output {
         if self.run.success() {
             Ok(())
         } else {
-            Err(crate::check::fail(format!(
+            Err(fail(format!(
                 "the sync {what} failed: {}",
                 self.run.describe()
             )))
@@ -135,6 +136,69 @@ impl Output {
             out.entry(stream.to_owned()).or_default().push(text);
         }
         out
+    }
+
+    /// Fails at the first RECORD of a stream that comes before any SCHEMA of it.
+    pub(crate) fn schema_before_record(&self) -> crate::check::Verdict {
+        let mut seen = HashSet::new();
+        for (n, message) in self.messages() {
+            match message {
+                Msg::Schema { stream, .. } => {
+                    seen.insert(stream.as_str());
+                }
+                Msg::Record { stream, .. } if !seen.contains(stream.as_str()) => {
+                    return Err(fail(format!(
+                        "line {n}: RECORD of `{stream}` before any SCHEMA of it"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails unless every RECORD validates against the latest SCHEMA of its stream (structure
+    /// and types, not formats); records without a SCHEMA before them are not judged here.
+    pub(crate) fn records_match_schema(&self) -> crate::check::Verdict {
+        let mut validators: HashMap<String, (usize, jsonschema::Validator)> = HashMap::new();
+        let mut failures = 0usize;
+        let mut first = None;
+        for (n, message) in self.messages() {
+            match message {
+                Msg::Schema { stream, schema, .. } => {
+                    let mut options = jsonschema::options().should_validate_formats(false);
+                    if schema.get("$schema").is_none() {
+                        options = options.with_draft(jsonschema::Draft::Draft7);
+                    }
+                    let validator = options.build(schema).map_err(|e| {
+                        fail(format!(
+                            "line {n}: the SCHEMA of `{stream}` cannot be used: {e}"
+                        ))
+                    })?;
+                    validators.insert(stream.clone(), (n, validator));
+                }
+                Msg::Record { stream, record, .. } => {
+                    let Some((schema_line, validator)) = validators.get(stream) else {
+                        continue;
+                    };
+                    let value = Value::Object(record.clone());
+                    if let Some(e) = validator.iter_errors(&value).next() {
+                        failures += 1;
+                        first.get_or_insert_with(|| {
+                            format!(
+                                "line {n}: RECORD of `{stream}` does not match its SCHEMA (line {schema_line}): {e} at `{}`",
+                                e.instance_path.as_str()
+                            )
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some(first) => Err(fail(format!("{first} ({failures} record(s) fail)"))),
+        }
     }
 
     /// Number of records per stream.

@@ -1,6 +1,6 @@
 //! A clean sync: stdout purity, ordering, records against schemas, keys, dates, final state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -111,21 +111,7 @@ fn valid_messages(context: &Context, _: &CheckInfo) -> Verdict {
 }
 
 fn schema_before_record(context: &Context, _: &CheckInfo) -> Verdict {
-    let mut seen = HashSet::new();
-    for (n, message) in context.baseline()?.messages() {
-        match message {
-            Msg::Schema { stream, .. } => {
-                seen.insert(stream.as_str());
-            }
-            Msg::Record { stream, .. } if !seen.contains(stream.as_str()) => {
-                return Err(fail(format!(
-                    "line {n}: RECORD of `{stream}` before any SCHEMA of it"
-                )));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    context.baseline()?.schema_before_record()
 }
 
 fn returns_records(context: &Context, _: &CheckInfo) -> Verdict {
@@ -176,46 +162,7 @@ where
 }
 
 fn records_match_schema(context: &Context, _: &CheckInfo) -> Verdict {
-    let output = context.baseline()?;
-    let mut validators: HashMap<String, (usize, jsonschema::Validator)> = HashMap::new();
-    let mut failures = 0usize;
-    let mut first = None;
-    for (n, message) in output.messages() {
-        match message {
-            Msg::Schema { stream, schema, .. } => {
-                let mut options = jsonschema::options().should_validate_formats(false);
-                if schema.get("$schema").is_none() {
-                    options = options.with_draft(jsonschema::Draft::Draft7);
-                }
-                let validator = options.build(schema).map_err(|e| {
-                    fail(format!(
-                        "line {n}: the SCHEMA of `{stream}` cannot be used: {e}"
-                    ))
-                })?;
-                validators.insert(stream.clone(), (n, validator));
-            }
-            Msg::Record { stream, record, .. } => {
-                let Some((schema_line, validator)) = validators.get(stream) else {
-                    continue;
-                };
-                let value = Value::Object(record.clone());
-                if let Some(e) = validator.iter_errors(&value).next() {
-                    failures += 1;
-                    first.get_or_insert_with(|| {
-                        format!(
-                            "line {n}: RECORD of `{stream}` does not match its SCHEMA (line {schema_line}): {e} at `{}`",
-                            e.instance_path.as_str()
-                        )
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    match first {
-        None => Ok(()),
-        Some(first) => Err(fail(format!("{first} ({failures} record(s) fail)"))),
-    }
+    context.baseline()?.records_match_schema()
 }
 
 fn keys_non_null(context: &Context, _: &CheckInfo) -> Verdict {

@@ -20,6 +20,8 @@ use crate::error::{Error, Result};
 use crate::process::{self, Program, Run};
 use crate::report::{Kind, Report};
 
+#[cfg(test)]
+pub(crate) use scenarios::accepted as accepted_scenarios;
 pub use scenarios::scenarios;
 
 /// A target under test.

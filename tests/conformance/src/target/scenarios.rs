@@ -133,6 +133,16 @@ pub fn scenarios() -> impl Iterator<Item = (&'static str, &'static str)> {
     SCENARIOS.iter().map(|s| (name(s.id), s.input))
 }
 
+/// The names of the scenarios a target must accept (for the mapper suite's own test).
+#[cfg(test)]
+pub(crate) fn accepted() -> Vec<&'static str> {
+    SCENARIOS
+        .iter()
+        .filter(|s| s.expect == Expect::Succeed)
+        .map(|s| name(s.id))
+        .collect()
+}
+
 fn name(id: &str) -> &str {
     id.trim_start_matches("target.scenario.")
 }

@@ -1,0 +1,132 @@
+//! Inputs a mapper must reject cleanly (a RECORD before its SCHEMA, bytes that are not UTF-8, a
+//! line that is not JSON) and inputs it must pass on (nothing, a 16 MiB record).
+
+use serde_json::json;
+
+use super::identity::scenario;
+use super::{Context, compare_lines, messages};
+use crate::check::{Check, CheckInfo, Verdict, fail};
+use crate::target::{lines, record, schema, state};
+
+/// Size of the big value in `mapper.edge.huge-line`.
+const HUGE: usize = 16 * 1024 * 1024;
+
+pub(super) const CHECKS: &[Check<Context>] = &[
+    Check::new(
+        "mapper.edge.record-before-schema",
+        "singer-sdk's `record_before_schema.singer` (a RECORD before any SCHEMA of its stream) makes the mapper fail cleanly: non-zero exit, a message on stderr, no crash trace, only Singer messages on stdout",
+        "Singer spec ordering rule: a mapper cannot map a record whose schema it has not seen, and passing it on only moves the failure to the target (RecordsWithoutSchemaException)",
+        record_before_schema,
+    ),
+    Check::new(
+        "mapper.edge.invalid-utf8",
+        "a RECORD line holding bytes that are not UTF-8 makes the mapper fail cleanly (non-zero exit, message on stderr, no trace)",
+        "Singer messages are UTF-8 JSON; silently passing on mangled text corrupts data downstream, crashing hides the line",
+        invalid_utf8,
+    ),
+    Check::new(
+        "mapper.edge.malformed-json",
+        "a line that is not JSON makes the mapper fail cleanly, naming the problem on stderr without a trace",
+        "a truncated tap line (killed tap, full disk) must stop the pipeline with a clear message, not be skipped or crash the mapper",
+        malformed_json,
+    ),
+    Check::new(
+        "mapper.edge.empty-input",
+        "empty stdin: exit 0 and nothing on stdout",
+        "a tap with nothing to send is normal; a mapper must not fail or invent messages (an invented STATE would overwrite Meltano's)",
+        empty_input,
+    ),
+    Check::new(
+        "mapper.edge.huge-line",
+        "a RECORD line of 16 MiB (one string value) comes out unchanged, followed by its STATE",
+        "real payloads (documents, blobs) are large; Meltano allows lines up to 50 MiB, so fixed small buffers in a mapper are a bug",
+        huge_line,
+    ),
+];
+
+/// A clean failure; stdout may hold the Singer messages the mapper passed on before the bad line.
+fn fails_cleanly(context: &Context, input: Vec<u8>, what: &str) -> Verdict {
+    let run = context.run_input(input)?;
+    crate::clean_failure(&run, what, |line| crate::tap::parse(line).is_ok())
+}
+
+fn record_before_schema(context: &Context, _: &CheckInfo) -> Verdict {
+    let input = scenario("record_before_schema").ok_or_else(|| fail("no scenario"))?;
+    fails_cleanly(
+        context,
+        input.as_bytes().to_vec(),
+        "record_before_schema.singer must be rejected",
+    )
+}
+
+/// SCHEMA + RECORD, then `bad`, then another RECORD and a STATE.
+fn with_bad_line(stream: &str, bad: &[u8]) -> Vec<u8> {
+    let mut input = lines(&[
+        schema(stream, &json!({"name": {"type": ["string", "null"]}})),
+        record(stream, json!({"id": 1, "name": "ok"})),
+    ]);
+    input.extend_from_slice(bad);
+    input.push(b'\n');
+    input.extend(lines(&[
+        record(stream, json!({"id": 3, "name": "after"})),
+        state(json!({"bookmarks": {stream: 3}})),
+    ]));
+    input
+}
+
+fn invalid_utf8(context: &Context, _: &CheckInfo) -> Verdict {
+    let mut bad =
+        br#"{"type": "RECORD", "stream": "conformance_utf8", "record": {"id": 2, "name": "caf"#
+            .to_vec();
+    bad.extend_from_slice(&[0xC3, 0x28, 0xFF]);
+    bad.extend_from_slice(br#""}}"#);
+    fails_cleanly(
+        context,
+        with_bad_line("conformance_utf8", &bad),
+        "a line with invalid UTF-8",
+    )
+}
+
+fn malformed_json(context: &Context, _: &CheckInfo) -> Verdict {
+    let bad = br#"{"type": "RECORD", "stream": "conformance_bad_json", "record": {"id": 2, "na"#;
+    fails_cleanly(
+        context,
+        with_bad_line("conformance_bad_json", bad),
+        "a truncated JSON line",
+    )
+}
+
+fn empty_input(context: &Context, _: &CheckInfo) -> Verdict {
+    let run = context.run_input(Vec::new())?;
+    if !run.success() {
+        return Err(fail(format!(
+            "empty input: expected exit 0, got {}",
+            run.describe()
+        )));
+    }
+    match run.stdout_text().lines().find(|l| !l.trim().is_empty()) {
+        Some(line) => Err(fail(format!(
+            "empty input, yet stdout holds {}",
+            crate::json::excerpt(line)
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn huge_line(context: &Context, _: &CheckInfo) -> Verdict {
+    let s = "conformance_huge";
+    let input = lines(&[
+        schema(s, &json!({"blob": {"type": "string"}})),
+        record(s, json!({"id": 1, "blob": "x".repeat(HUGE)})),
+        state(json!({"bookmarks": {s: 1}})),
+    ]);
+    let run = context.run_input(input.clone())?;
+    if !run.success() {
+        return Err(fail(format!(
+            "a 16 MiB RECORD line: expected exit 0, got {}",
+            run.describe()
+        )));
+    }
+    compare_lines(&messages(&input), &run.stdout_text(), "input")
+        .map_err(|e| fail(format!("a 16 MiB RECORD line: {e}")))
+}
