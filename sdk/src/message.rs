@@ -367,6 +367,12 @@ impl<R: BufRead> MessageReader<R> {
         self.line
     }
 
+    /// The length in bytes of the last line read.
+    #[must_use]
+    pub fn line_len(&self) -> usize {
+        self.buffer.len()
+    }
+
     /// Reads the next raw line (without its line ending); `None` at end of input.
     ///
     /// # Errors

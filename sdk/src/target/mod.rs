@@ -254,6 +254,11 @@ pub struct LoadSummary {
     pub states_emitted: u64,
 }
 
+/// A stream's buffer is written once its records came in this many bytes of input, whatever
+/// `batch_size_rows` says: parsed records take several times their JSON size in memory, and
+/// this keeps a target's memory flat and small (two batches per stream at most are held).
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+
 /// The `_sdc_*` columns `add_record_metadata` adds, with their schemas.
 const METADATA_COLUMNS: [(&str, &str); 7] = [
     ("_sdc_extracted_at", "date-time"),
@@ -294,6 +299,7 @@ pub fn load<T: Target, R: BufRead, W: Write>(
         started_ms: Utc::now().timestamp_millis(),
         warned: HashSet::new(),
         stop: Arc::default(),
+        line_bytes: 0,
     };
     let mut reader = MessageReader::new(input);
     // SIGTERM/SIGINT (Meltano's graceful stop): finish what was read, drain, acknowledge.
@@ -331,6 +337,8 @@ struct Slot {
     datetime_fields: Vec<String>,
     worker: Worker,
     buffer: Vec<Map<String, Value>>,
+    /// Input bytes of the buffered records.
+    buffer_bytes: usize,
     /// Input line of the last buffered record.
     last_line: u64,
     /// Input line of the last record of the batch being written.
@@ -355,6 +363,8 @@ struct Loader<'a, T: Target> {
     warned: HashSet<String>,
     /// Set by a termination signal.
     stop: Arc<AtomicBool>,
+    /// Length of the input line being handled.
+    line_bytes: usize,
 }
 
 impl<T: Target> Loader<'_, T> {
@@ -381,6 +391,7 @@ impl<T: Target> Loader<'_, T> {
                     None => self.on_schema(schema, line)?,
                 },
                 Message::Record(record) => {
+                    self.line_bytes = reader.line_len();
                     match mapper.as_deref() {
                         Some(maps) => {
                             for record in maps.map_record(record).map_err(|e| at_line(line, e))? {
@@ -592,6 +603,7 @@ impl<T: Target> Loader<'_, T> {
                 datetime_fields,
                 worker,
                 buffer: Vec::new(),
+                buffer_bytes: 0,
                 last_line: 0,
                 draining_line: 0,
                 count: 0,
@@ -687,11 +699,13 @@ impl<T: Target> Loader<'_, T> {
             }
         }
         slot.buffer.push(record);
+        slot.buffer_bytes += self.line_bytes;
         slot.last_line = line;
         slot.count += 1;
         self.oldest.get_or_insert_with(Instant::now);
         self.summary.records += 1;
-        if slot.buffer.len() >= self.options.batch_size_rows {
+        if slot.buffer.len() >= self.options.batch_size_rows || slot.buffer_bytes >= MAX_BATCH_BYTES
+        {
             self.drain(&stream, false)?;
         }
         Ok(())
@@ -716,6 +730,7 @@ impl<T: Target> Loader<'_, T> {
             }
             let slot = self.streams.get_mut(name).expect("drain of a known stream");
             let mut records = std::mem::take(&mut slot.buffer);
+            slot.buffer_bytes = 0;
             let batched_at = Utc::now();
             if self.options.add_record_metadata {
                 let at = Value::from(format_timestamp(batched_at));

@@ -322,7 +322,13 @@ fn about_lists_the_settings_and_capabilities() {
     assert_eq!(about["name"], "target-csv");
     assert_eq!(
         about["capabilities"],
-        json!(["about", "structured-logging", "validate-records"])
+        json!([
+            "about",
+            "stream-maps",
+            "schema-flattening",
+            "structured-logging",
+            "validate-records"
+        ])
     );
     let settings = about["settings"]["properties"].as_object().unwrap();
     for name in [

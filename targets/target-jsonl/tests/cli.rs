@@ -56,7 +56,13 @@ fn about_lists_settings_and_capabilities() {
     assert_eq!(about["name"], "target-jsonl");
     assert_eq!(
         about["capabilities"],
-        json!(["about", "structured-logging", "validate-records"])
+        json!([
+            "about",
+            "stream-maps",
+            "schema-flattening",
+            "structured-logging",
+            "validate-records"
+        ])
     );
     let settings = &about["settings"]["properties"];
     assert_eq!(settings["destination_path"]["default"], "output");
