@@ -11,6 +11,7 @@ use super::functions::{Args, Builtin};
 use super::value::{EvalResult, Val, fail, float_repr};
 
 /// Options of `json.dumps`.
+#[derive(Clone)]
 pub(crate) struct Dumps {
     pub(crate) item_sep: String,
     pub(crate) key_sep: String,
@@ -18,6 +19,9 @@ pub(crate) struct Dumps {
     pub(crate) sort_keys: bool,
     pub(crate) ensure_ascii: bool,
     pub(crate) default: Option<Builtin>,
+    /// Treat fractional numbers of the record as singer-sdk does: its reader parses them as
+    /// `Decimal`, which `json.dumps` cannot write itself (`default=str` makes them strings).
+    pub(crate) record_decimals: bool,
 }
 
 impl Dumps {
@@ -30,6 +34,7 @@ impl Dumps {
             sort_keys: false,
             ensure_ascii: true,
             default: Some(Builtin::Str),
+            record_decimals: false,
         }
     }
 }
@@ -59,6 +64,7 @@ pub(crate) fn dumps_call<'a>(args: &mut Args<'a>) -> EvalResult<Val<'a>> {
         sort_keys: false,
         ensure_ascii: true,
         default: None,
+        record_decimals: true,
     };
     if let Some(seps) = args.get(usize::MAX, "separators") {
         match seps.iter_items()?.as_slice() {
@@ -118,6 +124,9 @@ fn write_value(out: &mut String, value: &Val<'_>, opts: &Dumps, depth: usize) ->
             out.push_str(if *f > 0.0 { "Infinity" } else { "-Infinity" });
         }
         Val::Float(f) => out.push_str(&float_repr(*f)),
+        Val::JArr(_) | Val::JObj(_) if opts.record_decimals && has_fraction(value) => {
+            write_record_json(out, value, opts, depth)?;
+        }
         Val::Str(s) => write_str(out, s, opts.ensure_ascii),
         Val::List(_) | Val::Tuple(_) | Val::JArr(_) => {
             let items = value.iter_items()?;
@@ -206,6 +215,70 @@ fn key_text(key: &Val<'_>) -> EvalResult<String> {
                 other.type_name()
             ));
         }
+    })
+}
+
+/// Whether a record value holds a fractional number anywhere.
+fn has_fraction(value: &Val<'_>) -> bool {
+    fn walk(value: &Value) -> bool {
+        match value {
+            Value::Number(n) => n.is_f64(),
+            Value::Array(items) => items.iter().any(walk),
+            Value::Object(map) => map.values().any(walk),
+            _ => false,
+        }
+    }
+    match value {
+        Val::JArr(items) => items.iter().any(walk),
+        Val::JObj(map) => map.values().any(walk),
+        _ => false,
+    }
+}
+
+/// Writes a record value whose fractional numbers are `Decimal`s, as singer-sdk sees them.
+fn write_record_json(
+    out: &mut String,
+    value: &Val<'_>,
+    opts: &Dumps,
+    depth: usize,
+) -> EvalResult<()> {
+    let plain = Dumps {
+        record_decimals: false,
+        ..opts.clone()
+    };
+    let json = match value {
+        Val::JArr(items) => Value::Array(items.to_vec()),
+        Val::JObj(map) => Value::Object((*map).clone()),
+        _ => return write_value(out, value, &plain, depth),
+    };
+    let decimals = decimals_as(&json, opts)?;
+    write_value(out, &Val::from_json(&decimals), &plain, depth)
+}
+
+/// The value with every fractional number replaced as `json.dumps` treats a `Decimal`.
+fn decimals_as(value: &Value, opts: &Dumps) -> EvalResult<Value> {
+    use Value as J;
+    Ok(match value {
+        J::Number(n) if n.is_f64() => match opts.default {
+            Some(Builtin::Str) => J::String(n.to_string()),
+            _ => {
+                return fail(
+                    "TypeError: Object of type Decimal is not JSON serializable (pass default=str)",
+                );
+            }
+        },
+        J::Array(items) => J::Array(
+            items
+                .iter()
+                .map(|v| decimals_as(v, opts))
+                .collect::<EvalResult<_>>()?,
+        ),
+        J::Object(map) => J::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), decimals_as(v, opts)?)))
+                .collect::<EvalResult<_>>()?,
+        ),
+        other => other.clone(),
     })
 }
 
@@ -298,6 +371,7 @@ mod tests {
             sort_keys: false,
             ensure_ascii: true,
             default: None,
+            record_decimals: false,
         };
         assert_eq!(
             dumps(&v, &python).unwrap(),

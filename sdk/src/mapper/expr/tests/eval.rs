@@ -237,7 +237,7 @@ fn json_and_datetime_modules() {
     let cases = [
         (
             "json.dumps(user, default=str)",
-            json!("{\"id\": 1, \"sub\": {\"num\": 1}, \"some_numbers\": [3.14, 2.718]}"),
+            json!("{\"id\": 1, \"sub\": {\"num\": 1}, \"some_numbers\": [\"3.14\", \"2.718\"]}"),
         ),
         (
             "json.dumps({'b': 1, 'a': None}, sort_keys=True)",
