@@ -227,6 +227,16 @@ fn tap_systems(args: &Args, with_peers: bool) -> Vec<System> {
                 false,
             ));
         }
+        if let Some(bin) = peer(args, "tap-jsonl") {
+            systems.push(command_system(
+                "tap-jsonl (Python, JSON Lines source)",
+                Kind::Peer,
+                bin.join("tap-jsonl"),
+                config_arg(),
+                json!({"path": "{input}.jsonl.d/*.jsonl", "stream_name": "users", "primary_keys": ["id"]}),
+                false,
+            ));
+        }
     }
     systems
 }
@@ -364,6 +374,11 @@ fn suite(name: &'static str, systems: &[System], args: &Args, size: u64) -> Resu
         let mut csv = BufWriter::new(File::create(format!("{}.csv", input.display()))?);
         rows::write_csv(&mut csv, size)?;
         csv.flush()?;
+        let jsonl_dir = PathBuf::from(format!("{}.jsonl.d", input.display()));
+        std::fs::create_dir_all(&jsonl_dir)?;
+        let mut jsonl = BufWriter::new(File::create(jsonl_dir.join("users.jsonl"))?);
+        rows::write_jsonl(&mut jsonl, size)?;
+        jsonl.flush()?;
     }
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); systems.len()];
     // Alternate the systems so that machine noise hits them alike.

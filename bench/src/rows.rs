@@ -147,3 +147,15 @@ pub fn write_csv(out: &mut impl Write, count: u64) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Writes the same records as JSON Lines (one record object per line), for `tap-jsonl`.
+///
+/// # Errors
+/// Writing fails.
+pub fn write_jsonl(out: &mut impl Write, count: u64) -> std::io::Result<()> {
+    for i in 0..count {
+        serde_json::to_writer(&mut *out, &row(i)).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
