@@ -18,8 +18,9 @@ use clap::Parser;
 use serde_json::{Value, json};
 use singer_bench::rows;
 
-/// What to measure.
+/// What to measure. A flag given twice takes its last value (so `bench/run --out DIR` works).
 #[derive(Debug, Parser)]
+#[command(args_override_self = true)]
 struct Args {
     /// `taps`, `targets`, `maps` or `all`.
     #[arg(long, default_value = "all")]
