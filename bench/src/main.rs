@@ -428,9 +428,16 @@ fn startup(args: &Args) -> Result<Vec<(String, Duration)>> {
             if name.starts_with("target") {
                 command.stdin(File::open(&empty)?);
             }
-            times.push(run_process(&mut command)?);
+            // A blocking wait: the RSS sampling of `run_process` would add its polling period.
+            let start = Instant::now();
+            let status = command.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+            if !status.success() {
+                bail!("{name} exited with {status} on an empty run");
+            }
+            times.push(start.elapsed());
         }
-        out.push((name.to_owned(), median(&times).wall));
+        times.sort();
+        out.push((name.to_owned(), times[times.len() / 2]));
     }
     Ok(out)
 }
