@@ -430,7 +430,10 @@ fn startup(args: &Args) -> Result<Vec<(String, Duration)>> {
             }
             // A blocking wait: the RSS sampling of `run_process` would add its polling period.
             let start = Instant::now();
-            let status = command.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+            let status = command
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()?;
             if !status.success() {
                 bail!("{name} exited with {status} on an empty run");
             }
