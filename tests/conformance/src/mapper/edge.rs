@@ -6,7 +6,7 @@ use serde_json::json;
 use super::identity::scenario;
 use super::{Context, compare_lines, messages};
 use crate::check::{Check, CheckInfo, Verdict, fail};
-use crate::target::{lines, record, schema, state};
+use crate::target::{edge, lines, record, schema, state};
 
 /// Size of the big value in `mapper.edge.huge-line`.
 const HUGE: usize = 16 * 1024 * 1024;
@@ -59,58 +59,24 @@ fn record_before_schema(context: &Context, _: &CheckInfo) -> Verdict {
     )
 }
 
-/// SCHEMA + RECORD, then `bad`, then another RECORD and a STATE.
-fn with_bad_line(stream: &str, bad: &[u8]) -> Vec<u8> {
-    let mut input = lines(&[
-        schema(stream, &json!({"name": {"type": ["string", "null"]}})),
-        record(stream, json!({"id": 1, "name": "ok"})),
-    ]);
-    input.extend_from_slice(bad);
-    input.push(b'\n');
-    input.extend(lines(&[
-        record(stream, json!({"id": 3, "name": "after"})),
-        state(json!({"bookmarks": {stream: 3}})),
-    ]));
-    input
-}
-
 fn invalid_utf8(context: &Context, _: &CheckInfo) -> Verdict {
-    let mut bad =
-        br#"{"type": "RECORD", "stream": "conformance_utf8", "record": {"id": 2, "name": "caf"#
-            .to_vec();
-    bad.extend_from_slice(&[0xC3, 0x28, 0xFF]);
-    bad.extend_from_slice(br#""}}"#);
     fails_cleanly(
         context,
-        with_bad_line("conformance_utf8", &bad),
+        edge::invalid_utf8_input(),
         "a line with invalid UTF-8",
     )
 }
 
 fn malformed_json(context: &Context, _: &CheckInfo) -> Verdict {
-    let bad = br#"{"type": "RECORD", "stream": "conformance_bad_json", "record": {"id": 2, "na"#;
     fails_cleanly(
         context,
-        with_bad_line("conformance_bad_json", bad),
+        edge::malformed_json_input(),
         "a truncated JSON line",
     )
 }
 
 fn empty_input(context: &Context, _: &CheckInfo) -> Verdict {
-    let run = context.run_input(Vec::new())?;
-    if !run.success() {
-        return Err(fail(format!(
-            "empty input: expected exit 0, got {}",
-            run.describe()
-        )));
-    }
-    match run.stdout_text().lines().find(|l| !l.trim().is_empty()) {
-        Some(line) => Err(fail(format!(
-            "empty input, yet stdout holds {}",
-            crate::json::excerpt(line)
-        ))),
-        None => Ok(()),
-    }
+    edge::expect_nothing(&context.run_input(Vec::new())?)
 }
 
 fn huge_line(context: &Context, _: &CheckInfo) -> Verdict {

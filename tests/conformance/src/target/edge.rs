@@ -48,7 +48,7 @@ fn huge_line(context: &Context, _: &CheckInfo) -> Verdict {
 }
 
 /// SCHEMA + RECORD, then `bad`, then another RECORD and a STATE.
-fn with_bad_line(stream: &str, bad: &[u8]) -> Vec<u8> {
+pub(crate) fn with_bad_line(stream: &str, bad: &[u8]) -> Vec<u8> {
     let mut input = lines(&[
         schema(stream, &json!({"name": {"type": ["string", "null"]}})),
         record(stream, json!({"id": 1, "name": "ok"})),
@@ -70,27 +70,36 @@ fn fails_cleanly(context: &Context, input: Vec<u8>, what: &str) -> Verdict {
     })
 }
 
-fn invalid_utf8(context: &Context, _: &CheckInfo) -> Verdict {
-    let s = "conformance_utf8";
+/// A stream's input with a RECORD line that is not valid UTF-8 in the middle.
+pub(crate) fn invalid_utf8_input() -> Vec<u8> {
     let mut bad =
         br#"{"type": "RECORD", "stream": "conformance_utf8", "record": {"id": 2, "name": "caf"#
             .to_vec();
     bad.extend_from_slice(&[0xC3, 0x28, 0xFF]);
     bad.extend_from_slice(br#""}}"#);
-    fails_cleanly(context, with_bad_line(s, &bad), "a line with invalid UTF-8")
+    with_bad_line("conformance_utf8", &bad)
+}
+
+/// A stream's input with a truncated JSON line in the middle.
+pub(crate) fn malformed_json_input() -> Vec<u8> {
+    let bad = br#"{"type": "RECORD", "stream": "conformance_bad_json", "record": {"id": 2, "na"#;
+    with_bad_line("conformance_bad_json", bad)
+}
+
+fn invalid_utf8(context: &Context, _: &CheckInfo) -> Verdict {
+    fails_cleanly(context, invalid_utf8_input(), "a line with invalid UTF-8")
 }
 
 fn malformed_json(context: &Context, _: &CheckInfo) -> Verdict {
-    let bad = br#"{"type": "RECORD", "stream": "conformance_bad_json", "record": {"id": 2, "na"#;
-    fails_cleanly(
-        context,
-        with_bad_line("conformance_bad_json", bad),
-        "a truncated JSON line",
-    )
+    fails_cleanly(context, malformed_json_input(), "a truncated JSON line")
 }
 
 fn empty_input(context: &Context, _: &CheckInfo) -> Verdict {
-    let run = context.run_input(Vec::new())?;
+    expect_nothing(&context.run_input(Vec::new())?)
+}
+
+/// Empty input must give a clean exit and empty output.
+pub(crate) fn expect_nothing(run: &crate::process::Run) -> Verdict {
     if !run.success() {
         return Err(fail(format!(
             "empty input: expected exit 0, got {}",

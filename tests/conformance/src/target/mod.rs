@@ -1,7 +1,7 @@
 //! The target suites: a [`Target`] to test, how to verify what it loaded, and the context its
 //! checks share.
 
-mod edge;
+pub(crate) mod edge;
 mod evolution;
 mod kill;
 mod scenarios;
