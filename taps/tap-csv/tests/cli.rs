@@ -453,20 +453,18 @@ fn sigterm_stops_cleanly_with_a_final_state() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Nobody reads stdout yet: the tap fills the pipe and waits there, mid-sync.
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Once the first line is out the sync (and its signal handling) is running; then nobody
+    // reads stdout for a while: the tap fills the pipe and waits there, mid-sync.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut out = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut out).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    stdout.read_to_string(&mut out).unwrap();
     let status = child.wait().unwrap();
     let mut err = String::new();
     child
