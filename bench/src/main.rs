@@ -90,8 +90,14 @@ struct System {
 }
 
 fn main() -> Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
     std::fs::create_dir_all(&args.work_dir)?;
+    // Connectors run inside a scratch directory of their own: every path they get must be
+    // absolute.
+    args.work_dir = std::fs::canonicalize(&args.work_dir)
+        .with_context(|| format!("cannot resolve {}", args.work_dir.display()))?;
+    args.bin_dir = std::fs::canonicalize(&args.bin_dir)
+        .with_context(|| format!("cannot find the binaries in {}", args.bin_dir.display()))?;
     let mut rows = Vec::new();
     for (index, &size) in args.sizes.iter().enumerate() {
         let with_peers = index == 0 && !args.no_peers;
