@@ -983,20 +983,16 @@ impl<'a> Output<'a> {
         deselected: &[Vec<String>],
         bytes: &mut Vec<u8>,
     ) -> Result<()> {
-        let Some(mapper) = self.mapper else {
-            if deselected.is_empty() {
-                return self.direct.encode(record, bytes);
-            }
-            let mut value = serde_json::to_value(record)?;
-            for path in deselected {
-                remove_path(&mut value, path);
-            }
-            return self.direct.encode(&value, bytes);
-        };
+        if self.mapper.is_none() && deselected.is_empty() {
+            return self.direct.encode(record, bytes);
+        }
         let mut value = serde_json::to_value(record)?;
         for path in deselected {
             remove_path(&mut value, path);
         }
+        let Some(mapper) = self.mapper else {
+            return self.direct.encode(&value, bytes);
+        };
         let Value::Object(record) = value else {
             return Err(Error::custom(format!(
                 "a record of stream `{}` is not a JSON object, so stream maps cannot apply to it",
