@@ -28,9 +28,9 @@ impl<T: crate::tap::Tap> Plugin<TapKind> for T {
 #[derive(Debug)]
 pub struct TargetKind;
 
-impl<T: crate::target::Target> Plugin<TargetKind> for T {
+impl<T: crate::target::Target> Plugin<TargetKind> for crate::target::Run<T> {
     fn run(self, info: PackageInfo) -> ExitCode {
-        crate::cli::run_target(&self, info)
+        crate::cli::run_target::<T>(info)
     }
 }
 

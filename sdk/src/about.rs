@@ -39,7 +39,7 @@ pub enum AboutFormat {
     /// A README section.
     Markdown,
     /// A Meltano plugin definition (YAML): an entry for `plugins:` in `meltano.yml`, or the
-    /// start of a MeltanoHub definition. See [`About::meltano_definition`].
+    /// start of a MeltanoHub definition.
     Meltano,
 }
 

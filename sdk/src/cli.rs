@@ -15,6 +15,7 @@ use clap::Parser;
 use serde_json::Value;
 
 use crate::about::{About, AboutFormat};
+use crate::capability::Capabilities;
 use crate::catalog::Catalog;
 use crate::error::{Error, Result, report};
 use crate::mapper::{InlineMapper, Mapper};
@@ -38,10 +39,9 @@ pub struct PackageInfo {
 /// The version of this SDK.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The tap command line.
-#[derive(Debug, Clone, Parser)]
-#[command(about = "Execute the Singer tap.", disable_version_flag = true)]
-pub struct TapArgs {
+/// The flags every connector kind has.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
     /// Print the connector and SDK versions and exit.
     #[arg(long)]
     pub version: bool,
@@ -55,6 +55,15 @@ pub struct TapArgs {
     /// later files override earlier ones; ENV overrides all files.
     #[arg(long, short = 'c', value_name = "PATH|ENV")]
     pub config: Vec<String>,
+}
+
+/// The tap command line.
+#[derive(Debug, Clone, Parser)]
+#[command(about = "Execute the Singer tap.", disable_version_flag = true)]
+pub struct TapArgs {
+    /// The flags of every connector.
+    #[command(flatten)]
+    pub common: CommonArgs,
     /// Print the catalog of streams and exit.
     #[arg(long, short = 'd')]
     pub discover: bool,
@@ -77,19 +86,9 @@ pub struct TapArgs {
 #[derive(Debug, Clone, Parser)]
 #[command(about = "Execute the Singer target.", disable_version_flag = true)]
 pub struct TargetArgs {
-    /// Print the connector and SDK versions and exit.
-    #[arg(long)]
-    pub version: bool,
-    /// Print what the connector is, its capabilities and settings, and exit.
-    #[arg(long)]
-    pub about: bool,
-    /// Output format of --about.
-    #[arg(long, value_enum, ignore_case = true)]
-    pub format: Option<AboutFormat>,
-    /// A JSON config file, or ENV to read settings from environment variables. Repeatable:
-    /// later files override earlier ones; ENV overrides all files.
-    #[arg(long, short = 'c', value_name = "PATH|ENV")]
-    pub config: Vec<String>,
+    /// The flags of every connector.
+    #[command(flatten)]
+    pub common: CommonArgs,
     /// Read Singer messages from this file instead of stdin.
     #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
@@ -114,10 +113,10 @@ pub fn run_tap<T: Tap>(tap: &T, info: PackageInfo) -> ExitCode {
 
 /// Runs a target as a process: parses `std::env::args`, sets up logging, loads stdin (or
 /// `--input`), and turns the outcome into an exit code.
-pub fn run_target<T: Target>(target: &T, info: PackageInfo) -> ExitCode {
+pub fn run_target<T: Target>(info: PackageInfo) -> ExitCode {
     as_process(info, |args: &TargetArgs| {
         with_input(args, |input| {
-            run_target_with(target, info, args, input, MessageWriter::stdout()).map(drop)
+            run_target_with::<T, _, _>(info, args, input, MessageWriter::stdout()).map(drop)
         })
     })
 }
@@ -128,22 +127,21 @@ pub fn run_target<T: Target>(target: &T, info: PackageInfo) -> ExitCode {
 /// # Errors
 /// Bad config, invalid settings, malformed input, or a failing sink.
 pub fn run_target_with<T: Target, R: std::io::BufRead, W: Write>(
-    target: &T,
     info: PackageInfo,
     args: &TargetArgs,
     input: R,
     mut out: MessageWriter<W>,
 ) -> Result<MessageWriter<W>> {
-    let capabilities = target.capabilities();
+    let capabilities = T::capabilities();
     let builtins = with_stream_map_settings(crate::target::builtin_settings(&capabilities));
     let Some(loaded) =
         configure::<T::Settings, W>(info, args.common(), &capabilities, &builtins, &mut out)?
     else {
         return Ok(out);
     };
-    let options = TargetOptions::from_config(&loaded.config);
-    let client = Arc::new(target.connect(loaded.settings, &options)?);
-    crate::target::load(target, client, &options, loaded.mapper, input, &mut out)?;
+    let options = TargetOptions::from_config(&loaded.config)?;
+    let target = Arc::new(T::connect(loaded.settings, &options)?);
+    crate::target::load(target, &options, loaded.mapper, input, &mut out)?;
     out.flush()?;
     Ok(out)
 }
@@ -181,39 +179,20 @@ pub fn run_mapper_with<M: InlineMapper, R: std::io::BufRead, W: Write>(
     Ok(out)
 }
 
-/// The flags every connector kind has.
-#[derive(Clone, Copy)]
-struct Common<'a> {
-    version: bool,
-    about: bool,
-    format: Option<AboutFormat>,
-    config: &'a [String],
-}
-
 /// What `parse_args` gives every connector kind: the common flags.
 trait ConnectorArgs: Parser {
-    fn common(&self) -> Common<'_>;
+    fn common(&self) -> &CommonArgs;
 }
 
 impl ConnectorArgs for TapArgs {
-    fn common(&self) -> Common<'_> {
-        Common {
-            version: self.version,
-            about: self.about,
-            format: self.format,
-            config: &self.config,
-        }
+    fn common(&self) -> &CommonArgs {
+        &self.common
     }
 }
 
 impl ConnectorArgs for TargetArgs {
-    fn common(&self) -> Common<'_> {
-        Common {
-            version: self.version,
-            about: self.about,
-            format: self.format,
-            config: &self.config,
-        }
+    fn common(&self) -> &CommonArgs {
+        &self.common
     }
 }
 
@@ -281,8 +260,8 @@ struct Loaded<S> {
 /// the stream maps and deserialises the connector's settings.
 fn configure<S: Settings, W: Write>(
     info: PackageInfo,
-    args: Common<'_>,
-    capabilities: &[&'static str],
+    args: &CommonArgs,
+    capabilities: &Capabilities,
     builtins: &Value,
     out: &mut MessageWriter<W>,
 ) -> Result<Option<Loaded<S>>> {
@@ -320,7 +299,7 @@ fn print_version_or_about<W: Write>(
     version: bool,
     about: bool,
     format: Option<AboutFormat>,
-    capabilities: &[&'static str],
+    capabilities: &Capabilities,
     schema: &Value,
     out: &mut MessageWriter<W>,
 ) -> Result<bool> {
@@ -339,7 +318,7 @@ fn print_version_or_about<W: Write>(
             version: info.version.to_owned(),
             sdk_version: SDK_VERSION.to_owned(),
             supported_python_versions: None,
-            capabilities: capabilities.iter().map(|c| (*c).to_owned()).collect(),
+            capabilities: capabilities.iter().map(|c| c.as_str().to_owned()).collect(),
             settings: schema.clone(),
         };
         out.write_raw(about.render(format.unwrap_or_default()).as_bytes())?;

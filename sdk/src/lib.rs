@@ -18,10 +18,16 @@
 //! | [`sink`] | the [`Sink`](sink::Sink) trait and batches |
 //! | [`batch`] | reading the records of BATCH messages |
 //! | [`about`] | `--about` rendering |
+//! | [`capability`] | what a connector can do, as `--about` lists it |
+//! | [`time`] | timestamp parsing and formatting |
 #![doc(test(attr(deny(warnings))))]
+
+// The derives name `::singer_sdk` paths; this lets the SDK use them on its own types.
+extern crate self as singer_sdk;
 
 pub mod about;
 pub mod batch;
+pub mod capability;
 pub mod catalog;
 pub mod cli;
 pub mod error;
@@ -36,6 +42,7 @@ pub mod state;
 pub mod stream;
 pub mod tap;
 pub mod target;
+pub mod time;
 
 #[doc(hidden)]
 pub mod __private;

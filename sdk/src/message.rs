@@ -12,12 +12,13 @@
 
 use std::io::{self, BufRead, Write};
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::time::format_timestamp;
 
 /// Protocol strings used in more than one place.
 pub mod names {
@@ -322,22 +323,6 @@ impl Serialize for Message {
             }
         }
         map.end()
-    }
-}
-
-/// Formats a timestamp the way the Python SDK writes `time_extracted`:
-/// `2024-01-02T03:04:05.123456+00:00`, without the fraction when it is zero.
-///
-/// ```
-/// let t = chrono::DateTime::parse_from_rfc3339("2022-01-01T00:00:00Z").unwrap().to_utc();
-/// assert_eq!(singer_sdk::message::format_timestamp(t), "2022-01-01T00:00:00+00:00");
-/// ```
-#[must_use]
-pub fn format_timestamp(time: DateTime<Utc>) -> String {
-    if time.nanosecond() / 1000 == 0 {
-        time.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
-    } else {
-        time.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
     }
 }
 

@@ -26,10 +26,11 @@
 
 use std::cmp::Ordering;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::time::parse_datetime;
 
 /// State keys, as singer-sdk spells them.
 pub mod keys {
@@ -350,36 +351,6 @@ pub enum KeyValue {
     Number(f64),
     /// Text.
     Text(String),
-}
-
-/// Parses RFC 3339 date-times, plus the looser forms found in the wild: no offset (taken as
-/// UTC), a space instead of `T`, and bare dates (midnight UTC).
-///
-/// ```
-/// let t = singer_sdk::state::parse_datetime("2024-01-02 03:04:05").unwrap();
-/// assert_eq!(t.to_rfc3339(), "2024-01-02T03:04:05+00:00");
-/// ```
-#[must_use]
-pub fn parse_datetime(text: &str) -> Option<DateTime<FixedOffset>> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t);
-    }
-    let utc = FixedOffset::east_opt(0)?;
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
-            return t.and_local_timezone(utc).single();
-        }
-    }
-    for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
-        if let Ok(t) = DateTime::parse_from_str(text, format) {
-            return Some(t);
-        }
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|t| t.and_local_timezone(utc).single())
 }
 
 fn kind(value: &Value) -> &'static str {

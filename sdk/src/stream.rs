@@ -164,7 +164,7 @@ impl SyncContext {
         self.starting_value
             .as_ref()
             .and_then(Value::as_str)
-            .and_then(crate::state::parse_datetime)
+            .and_then(crate::time::parse_datetime)
     }
 
     /// The most records the runtime will take (set by `--test`); sources may stop early.

@@ -72,18 +72,8 @@ pub trait Tap: Send + Sync + 'static {
     fn streams(&self, settings: &Self::Settings) -> impl Future<Output = Result<Streams>> + Send;
 
     /// The capabilities `--about` reports (and Meltano's `capabilities:` should list).
-    fn capabilities(&self) -> Vec<&'static str> {
-        vec![
-            "catalog",
-            "state",
-            "discover",
-            "about",
-            "test",
-            "activate-version",
-            "stream-maps",
-            "schema-flattening",
-            "structured-logging",
-        ]
+    fn capabilities(&self) -> crate::capability::Capabilities {
+        crate::capability::Capabilities::tap()
     }
 
     /// The catalog `--discover` prints. The default describes every stream with its schema
@@ -790,7 +780,7 @@ impl PartitionRun {
             .filter(|v| plan.key_kind.parse(v).is_some());
         run.signpost = stream.replication_signpost(job.started).or_else(|| {
             (plan.key_kind == KeyKind::DateTime)
-                .then(|| Value::from(crate::message::format_timestamp(job.started)))
+                .then(|| Value::from(crate::time::format_timestamp(job.started)))
         });
         if let Some(signpost) = &run.signpost {
             run.bookmark

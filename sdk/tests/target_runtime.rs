@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
+use singer_sdk::capability::{Capabilities, Capability};
 use singer_sdk::cli::{PackageInfo, TargetArgs, parse_args, run_target_with};
 use singer_sdk::message::MessageWriter;
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
@@ -29,7 +30,21 @@ type Shared = Arc<Mutex<Journal>>;
 
 struct TargetMemory {
     journal: Shared,
-    fail_on: Option<&'static str>,
+    fail_on: Option<String>,
+}
+
+/// Journals of the runs under way, by the `journal` setting of their config (tests run in
+/// parallel, each with its own).
+static JOURNALS: Mutex<Vec<(String, Shared)>> = Mutex::new(Vec::new());
+
+fn journal_for(id: &str) -> Shared {
+    let mut journals = JOURNALS.lock().unwrap();
+    if let Some((_, journal)) = journals.iter().find(|(name, _)| name == id) {
+        return Arc::clone(journal);
+    }
+    let journal = Shared::default();
+    journals.push((id.to_owned(), Arc::clone(&journal)));
+    journal
 }
 
 struct MemorySink {
@@ -74,19 +89,26 @@ impl Sink for MemorySink {
 
 impl Target for TargetMemory {
     type Settings = Map<String, Value>;
-    type Client = ();
     type Sink = MemorySink;
 
-    fn connect(&self, _settings: Self::Settings, _options: &TargetOptions) -> Result<()> {
-        Ok(())
+    fn capabilities() -> Capabilities {
+        Capabilities::target().with(Capability::ActivateVersion)
     }
 
-    fn open_sink(
-        &self,
-        _client: &Arc<()>,
-        stream: &StreamSchema,
-        _options: &TargetOptions,
-    ) -> Result<MemorySink> {
+    fn connect(settings: Self::Settings, _options: &TargetOptions) -> Result<Self> {
+        let text = |name: &str| {
+            settings
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Ok(TargetMemory {
+            journal: journal_for(&text("journal").unwrap_or_default()),
+            fail_on: text("fail_on"),
+        })
+    }
+
+    fn open_sink(self: Arc<Self>, stream: &StreamSchema) -> Result<MemorySink> {
         self.journal
             .lock()
             .unwrap()
@@ -95,12 +117,8 @@ impl Target for TargetMemory {
         Ok(MemorySink {
             journal: Arc::clone(&self.journal),
             stream: stream.name.clone(),
-            fail: self.fail_on == Some(stream.name.as_str()),
+            fail: self.fail_on.as_deref() == Some(stream.name.as_str()),
         })
-    }
-
-    fn capabilities(&self) -> Vec<&'static str> {
-        vec!["about", "validate-records", "activate-version"]
     }
 }
 
@@ -113,17 +131,18 @@ struct Outcome {
 fn run_with(config: &Value, input: &str, fail_on: Option<&'static str>) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.json");
+    let id = dir.path().display().to_string();
+    let mut config = config.clone();
+    config["journal"] = Value::from(id.as_str());
+    if let Some(stream) = fail_on {
+        config["fail_on"] = Value::from(stream);
+    }
     std::fs::write(&path, config.to_string()).unwrap();
     let args: TargetArgs =
         parse_args(INFO, ["target-memory", "--config", path.to_str().unwrap()]).unwrap();
-    let journal: Shared = Arc::default();
-    let target = TargetMemory {
-        journal: Arc::clone(&journal),
-        fail_on,
-    };
+    let journal = journal_for(&id);
     let mut out = Vec::new();
-    let result = run_target_with(
-        &target,
+    let result = run_target_with::<TargetMemory, _, _>(
         INFO,
         &args,
         input.as_bytes(),
@@ -397,16 +416,11 @@ fn invalid_utf8_is_an_error_with_the_line() {
     let path = dir.path().join("config.json");
     std::fs::write(&path, "{}").unwrap();
     let args: TargetArgs = parse_args(INFO, ["t", "--config", path.to_str().unwrap()]).unwrap();
-    let target = TargetMemory {
-        journal: Arc::default(),
-        fail_on: None,
-    };
     let mut input = schema("a").into_bytes();
     input.extend_from_slice(
         b"\n{\"type\":\"RECORD\",\"stream\":\"a\",\"record\":{\"id\":1,\"name\":\"\xff\"}}\n",
     );
-    let err = run_target_with(
-        &target,
+    let err = run_target_with::<TargetMemory, _, _>(
         INFO,
         &args,
         input.as_slice(),
@@ -449,12 +463,7 @@ fn builtin_settings_appear_in_about() {
     let dir = tempfile::tempdir().unwrap();
     let _ = dir;
     let args: TargetArgs = parse_args(INFO, ["t", "--about", "--format", "json"]).unwrap();
-    let target = TargetMemory {
-        journal: Arc::default(),
-        fail_on: None,
-    };
-    let out = run_target_with(
-        &target,
+    let out = run_target_with::<TargetMemory, _, _>(
         INFO,
         &args,
         &b""[..],

@@ -42,13 +42,8 @@ pub trait InlineMapper: Send + Sync + 'static {
     }
 
     /// The capabilities `--about` reports.
-    fn capabilities(&self) -> Vec<&'static str> {
-        vec![
-            "about",
-            "stream-maps",
-            "schema-flattening",
-            "structured-logging",
-        ]
+    fn capabilities(&self) -> crate::capability::Capabilities {
+        crate::capability::Capabilities::mapper()
     }
 }
 

@@ -213,7 +213,7 @@ impl CsvStream {
                     let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
                     let mtime = std::fs::metadata(file)
                         .and_then(|m| m.modified())
-                        .map(|t| singer_sdk::message::format_timestamp(DateTime::<Utc>::from(t)))
+                        .map(|t| singer_sdk::time::format_timestamp(DateTime::<Utc>::from(t)))
                         .ok();
                     Ok((reader, headers, mtime))
                 });

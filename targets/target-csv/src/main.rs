@@ -12,31 +12,22 @@ use std::sync::Arc;
 
 use singer_sdk::Result;
 use singer_sdk::sink::StreamSchema;
-use singer_sdk::target::{Target, TargetOptions};
+use singer_sdk::target::{Run, Target, TargetOptions};
 
 use crate::client::Client;
 use crate::config::Config;
 use crate::sink::CsvSink;
 
-/// Writes every stream to a CSV file of its own.
-struct TargetCsv;
-
-impl Target for TargetCsv {
+impl Target for Client {
     type Settings = Config;
-    type Client = Client;
     type Sink = CsvSink;
 
-    fn connect(&self, settings: Config, options: &TargetOptions) -> Result<Client> {
+    fn connect(settings: Config, options: &TargetOptions) -> Result<Client> {
         Client::new(settings, options)
     }
 
-    fn open_sink(
-        &self,
-        client: &Arc<Client>,
-        stream: &StreamSchema,
-        _options: &TargetOptions,
-    ) -> Result<CsvSink> {
-        CsvSink::open(client, stream)
+    fn open_sink(self: Arc<Self>, stream: &StreamSchema) -> Result<CsvSink> {
+        CsvSink::open(&self, stream)
     }
 }
 
@@ -46,6 +37,6 @@ impl Target for TargetCsv {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[singer_sdk::main]
-fn main() -> TargetCsv {
-    TargetCsv
+fn main() -> Run<Client> {
+    Run::new()
 }

@@ -11,31 +11,22 @@ use std::sync::Arc;
 
 use singer_sdk::Result;
 use singer_sdk::sink::StreamSchema;
-use singer_sdk::target::{Target, TargetOptions};
+use singer_sdk::target::{Run, Target, TargetOptions};
 
 use crate::client::Client;
 use crate::config::Config;
 use crate::sink::JsonlSink;
 
-/// Appends every stream's records to `<destination_path>/<stream>.jsonl`.
-struct TargetJsonl;
-
-impl Target for TargetJsonl {
+impl Target for Client {
     type Settings = Config;
-    type Client = Client;
     type Sink = JsonlSink;
 
-    fn connect(&self, settings: Config, options: &TargetOptions) -> Result<Client> {
+    fn connect(settings: Config, options: &TargetOptions) -> Result<Client> {
         Client::new(settings, options)
     }
 
-    fn open_sink(
-        &self,
-        client: &Arc<Client>,
-        stream: &StreamSchema,
-        _options: &TargetOptions,
-    ) -> Result<JsonlSink> {
-        JsonlSink::open(client, stream)
+    fn open_sink(self: Arc<Self>, stream: &StreamSchema) -> Result<JsonlSink> {
+        JsonlSink::open(&self, stream)
     }
 }
 
@@ -45,6 +36,6 @@ impl Target for TargetJsonl {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[singer_sdk::main]
-fn main() -> TargetJsonl {
-    TargetJsonl
+fn main() -> Run<Client> {
+    Run::new()
 }

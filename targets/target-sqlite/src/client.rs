@@ -26,6 +26,8 @@ pub(crate) struct Client {
     pub(crate) path: PathBuf,
     /// The conformed `timestamp_column`, if set.
     pub(crate) timestamp_column: Option<String>,
+    /// The built-in target settings.
+    pub(crate) options: TargetOptions,
 }
 
 struct Inner {
@@ -57,7 +59,7 @@ impl Client {
     /// # Errors
     /// Bad settings, a directory or file that cannot be created or opened, or a file that
     /// is not a SQLite database.
-    pub(crate) fn open(config: &Config, _options: &TargetOptions) -> Result<Client> {
+    pub(crate) fn open(config: &Config, options: &TargetOptions) -> Result<Client> {
         let path = config.database_path()?;
         let timestamp_column = config.timestamp_column.as_deref().map(table::conform_name);
         if timestamp_column.as_deref() == Some("") {
@@ -88,6 +90,7 @@ impl Client {
                 prepared: HashSet::new(),
             }),
             path,
+            options: options.clone(),
             timestamp_column,
         })
     }

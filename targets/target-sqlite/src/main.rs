@@ -14,44 +14,31 @@ mod tests;
 use std::sync::Arc;
 
 use singer_sdk::Result;
+use singer_sdk::capability::{Capabilities, Capability};
 use singer_sdk::sink::StreamSchema;
-use singer_sdk::target::{Target, TargetOptions};
+use singer_sdk::target::{Run, Target, TargetOptions};
 
 use crate::client::Client;
 use crate::config::Config;
 use crate::sink::SqliteSink;
 
-/// Loads Singer streams into tables of a SQLite database file.
-struct TargetSqlite;
-
-impl Target for TargetSqlite {
+impl Target for Client {
     type Settings = Config;
-    type Client = Client;
     type Sink = SqliteSink;
 
-    fn connect(&self, settings: Config, options: &TargetOptions) -> Result<Client> {
+    fn capabilities() -> Capabilities {
+        Capabilities::target()
+            .with(Capability::ActivateVersion)
+            .with(Capability::HardDelete)
+    }
+
+    fn connect(settings: Config, options: &TargetOptions) -> Result<Client> {
         Client::open(&settings, options)
     }
 
-    fn open_sink(
-        &self,
-        client: &Arc<Client>,
-        stream: &StreamSchema,
-        options: &TargetOptions,
-    ) -> Result<SqliteSink> {
-        SqliteSink::open(client, stream, options)
-    }
-
-    fn capabilities(&self) -> Vec<&'static str> {
-        vec![
-            "about",
-            "stream-maps",
-            "schema-flattening",
-            "structured-logging",
-            "validate-records",
-            "activate-version",
-            "hard-delete",
-        ]
+    fn open_sink(self: Arc<Self>, stream: &StreamSchema) -> Result<SqliteSink> {
+        let options = self.options.clone();
+        SqliteSink::open(&self, stream, &options)
     }
 }
 
@@ -61,6 +48,6 @@ impl Target for TargetSqlite {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[singer_sdk::main]
-fn main() -> TargetSqlite {
-    TargetSqlite
+fn main() -> Run<Client> {
+    Run::new()
 }

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use rusqlite::{ErrorCode, Transaction, params_from_iter};
 use serde_json::{Map, Value};
-use singer_sdk::message::format_timestamp;
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
 use singer_sdk::target::{LoadMethod, TargetOptions};
+use singer_sdk::time::format_timestamp;
 use singer_sdk::{Error, Result};
 
 use crate::client::{self, Client};

@@ -1,0 +1,494 @@
+//! The load loop: reads messages, checks records, buffers them per stream, hands full
+//! buffers to each stream's sink on its own thread, and acknowledges STATE only once
+//! everything before it is written.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::logging::RecordCount;
+use crate::mapper::Mapper;
+use crate::message::{
+    ActivateVersionMessage, Message, MessageReader, MessageWriter, RecordMessage, SchemaMessage,
+};
+use crate::sink::{Batch, StreamSchema};
+
+use super::validate::RecordCheck;
+use super::worker::Worker;
+use super::{Target, TargetOptions, metadata};
+
+/// What one run read and wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadSummary {
+    /// Input lines read.
+    pub lines: u64,
+    /// RECORD messages loaded.
+    pub records: u64,
+    /// STATE values written to stdout.
+    pub states_emitted: u64,
+}
+
+/// A stream's buffer is written once its records came in this many bytes of input, whatever
+/// `batch_size_rows` says: parsed records take several times their JSON size in memory, and
+/// this keeps a target's memory flat and small (two batches per stream at most are held).
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// Reads Singer messages from `input` and loads them through the target's sinks, writing
+/// acknowledged state values to `out`.
+///
+/// # Errors
+/// A malformed line, a RECORD before its SCHEMA, an invalid schema, a record failing
+/// validation or lacking a key property, or a sink that fails. No state is written after
+/// the first error.
+pub fn load<T: Target, R: BufRead, W: Write>(
+    target: Arc<T>,
+    options: &TargetOptions,
+    mut mapper: Option<Mapper>,
+    input: R,
+    out: &mut MessageWriter<W>,
+) -> Result<LoadSummary> {
+    let mut run = Loader {
+        target,
+        options,
+        streams: HashMap::new(),
+        in_flight: VecDeque::new(),
+        oldest: None,
+        latest_state: None,
+        last_emitted: None,
+        last_emit_time: Instant::now(),
+        summary: LoadSummary::default(),
+        started_ms: Utc::now().timestamp_millis(),
+        warned: HashSet::new(),
+        stop: Arc::default(),
+        line_bytes: 0,
+    };
+    let mut reader = MessageReader::new(input);
+    // SIGTERM/SIGINT (Meltano's graceful stop): finish what was read, drain, acknowledge.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+            tracing::debug!(error = %e, "Cannot watch termination signals.");
+        }
+    }
+    run.stop = stop;
+    let result = run.read_all(&mut reader, out, mapper.as_mut());
+    if result.is_err() {
+        // Let writes already under way finish; their outcome no longer matters.
+        run.join_all_quietly();
+        return result.map(|()| run.summary.clone());
+    }
+    run.finish(out)?;
+    if let Some(mapper) = &mapper {
+        mapper.finish();
+    }
+    tracing::info!(
+        lines = run.summary.lines,
+        records = run.summary.records,
+        states = run.summary.states_emitted,
+        "Reader completed processing input."
+    );
+    Ok(run.summary)
+}
+
+struct Slot {
+    stream: Arc<StreamSchema>,
+    /// The schema and keys as received, to tell a changed SCHEMA from a repeated one.
+    received: (Value, Vec<String>),
+    check: RecordCheck,
+    worker: Worker,
+    buffer: Vec<Map<String, Value>>,
+    /// Input bytes of the buffered records.
+    buffer_bytes: usize,
+    /// Input line of the last buffered record.
+    last_line: u64,
+    /// Input line of the last record of the batch being written.
+    draining_line: u64,
+    count: u64,
+}
+
+struct Loader<'a, T: Target> {
+    target: Arc<T>,
+    options: &'a TargetOptions,
+    streams: HashMap<String, Slot>,
+    /// Streams with a drain under way, oldest first.
+    in_flight: VecDeque<String>,
+    /// When the oldest record buffered since the last full drain arrived.
+    oldest: Option<Instant>,
+    latest_state: Option<Value>,
+    last_emitted: Option<Value>,
+    last_emit_time: Instant,
+    summary: LoadSummary,
+    started_ms: i64,
+    warned: HashSet<String>,
+    /// Set by a termination signal.
+    stop: Arc<AtomicBool>,
+    /// Length of the input line being handled.
+    line_bytes: usize,
+}
+
+impl<T: Target> Loader<'_, T> {
+    fn read_all<R: BufRead, W: Write>(
+        &mut self,
+        reader: &mut MessageReader<R>,
+        out: &mut MessageWriter<W>,
+        mut mapper: Option<&mut Mapper>,
+    ) -> Result<()> {
+        while let Some(message) = reader.next_message()? {
+            if self.stop.load(Ordering::Relaxed) {
+                tracing::warn!("Termination signal received: loading what was read and stopping.");
+                break;
+            }
+            let line = reader.line_number();
+            self.summary.lines = line;
+            match message {
+                Message::Schema(schema) => match mapper.as_deref_mut() {
+                    Some(maps) => {
+                        for schema in maps.map_schema(schema).map_err(|e| at_line(line, e))? {
+                            self.on_schema(schema, line)?;
+                        }
+                    }
+                    None => self.on_schema(schema, line)?,
+                },
+                Message::Record(record) => {
+                    self.line_bytes = reader.line_len();
+                    match mapper.as_deref() {
+                        Some(maps) => {
+                            for record in maps.map_record(record).map_err(|e| at_line(line, e))? {
+                                self.on_record(record, line)?;
+                            }
+                        }
+                        None => self.on_record(record, line)?,
+                    }
+                    let limit = self.options.batch_wait_limit;
+                    if !limit.is_zero() && self.oldest_age() > limit {
+                        self.drain_all()?;
+                        self.emit_state(out, false)?;
+                    }
+                }
+                Message::State(state) => {
+                    self.latest_state = Some(state.value);
+                    let idle = self.in_flight.is_empty()
+                        && self.streams.values().all(|s| s.buffer.is_empty());
+                    if idle || self.last_emit_time.elapsed() >= self.options.batch_wait_limit {
+                        self.drain_all()?;
+                        self.emit_state(out, false)?;
+                    }
+                }
+                Message::ActivateVersion(message) => match mapper.as_deref() {
+                    Some(maps) => {
+                        for message in maps.map_activate_version(message) {
+                            self.on_activate_version(&message, line)?;
+                        }
+                    }
+                    None => self.on_activate_version(&message, line)?,
+                },
+                Message::Batch(batch) => {
+                    let records =
+                        crate::batch::read_records(&batch).map_err(|e| at_line(line, e))?;
+                    for record in records {
+                        let record = record.map_err(|e| at_line(line, e))?;
+                        let outputs = match mapper.as_deref() {
+                            Some(maps) => maps
+                                .map_batch_record(&batch.stream, record)
+                                .map_err(|e| at_line(line, e))?,
+                            None => vec![(batch.stream.clone(), record)],
+                        };
+                        for (stream, record) in outputs {
+                            let message = RecordMessage {
+                                stream,
+                                record,
+                                version: None,
+                                time_extracted: None,
+                            };
+                            self.on_record(message, line)?;
+                        }
+                    }
+                }
+                Message::Unknown(map) => {
+                    let kind = map
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned();
+                    self.warn_once(
+                        &kind,
+                        &format!("Ignoring messages of unknown type `{kind}`."),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_activate_version(&mut self, message: &ActivateVersionMessage, line: u64) -> Result<()> {
+        if !self.options.process_activate_version_messages {
+            self.warn_once(
+                "activate",
+                "Ignoring ACTIVATE_VERSION messages (process_activate_version_messages is off).",
+            );
+            return Ok(());
+        }
+        if !self.streams.contains_key(&message.stream) {
+            return Err(line_error(
+                line,
+                format!(
+                    "ACTIVATE_VERSION for stream `{}` before its SCHEMA; the tap must send SCHEMA first",
+                    message.stream
+                ),
+            ));
+        }
+        self.drain(&message.stream, true)?;
+        let slot = self
+            .streams
+            .get_mut(&message.stream)
+            .expect("checked above");
+        slot.worker
+            .activate(message.version)
+            .map_err(|e| stream_error(&message.stream, e))
+    }
+
+    fn warn_once(&mut self, key: &str, message: &str) {
+        if self.warned.insert(key.to_owned()) {
+            tracing::warn!("{message}");
+        }
+    }
+
+    fn on_schema(&mut self, message: SchemaMessage, line: u64) -> Result<()> {
+        let received = (message.schema.clone(), message.key_properties.clone());
+        if let Some(slot) = self.streams.get(&message.stream) {
+            if slot.received == received {
+                return Ok(());
+            }
+        }
+        let mut schema = message.schema;
+        if self.options.add_record_metadata {
+            metadata::add_columns(&mut schema);
+        }
+        let check = RecordCheck::new(
+            &message.stream,
+            &schema,
+            &message.key_properties,
+            self.options.validate_records,
+        )
+        .map_err(|e| line_error(line, e))?;
+        let stream = Arc::new(StreamSchema {
+            name: message.stream.clone(),
+            schema,
+            key_properties: message.key_properties,
+            bookmark_properties: message.bookmark_properties.unwrap_or_default(),
+        });
+        // A changed schema or key: finish the old sink before the new one opens.
+        if self.streams.contains_key(&message.stream) {
+            self.drain(&message.stream, true)?;
+            if let Some(old) = self.streams.remove(&message.stream) {
+                self.in_flight.retain(|n| n != &message.stream);
+                old.worker
+                    .close()
+                    .map_err(|e| stream_error(&message.stream, e))?;
+                RecordCount {
+                    stream: &message.stream,
+                    context: None,
+                    count: old.count,
+                }
+                .emit();
+            }
+        }
+        let sink = Arc::clone(&self.target)
+            .open_sink(&stream)
+            .map_err(|e| stream_error(&message.stream, e))?;
+        let worker = Worker::start(&message.stream, sink)?;
+        self.streams.insert(
+            message.stream,
+            Slot {
+                stream,
+                received,
+                check,
+                worker,
+                buffer: Vec::new(),
+                buffer_bytes: 0,
+                last_line: 0,
+                draining_line: 0,
+                count: 0,
+            },
+        );
+        Ok(())
+    }
+
+    fn on_record(&mut self, message: RecordMessage, line: u64) -> Result<()> {
+        let RecordMessage {
+            stream,
+            mut record,
+            version,
+            time_extracted,
+        } = message;
+        let Some(slot) = self.streams.get_mut(&stream) else {
+            return Err(line_error(
+                line,
+                format!(
+                    "RECORD for stream `{stream}` before its SCHEMA; the tap must send a SCHEMA message first"
+                ),
+            ));
+        };
+        if self.options.add_record_metadata {
+            metadata::stamp(&mut record, time_extracted, version, self.started_ms);
+        } else {
+            metadata::strip(&mut record);
+        }
+        let record = slot
+            .check
+            .check(&stream, record)
+            .map_err(|e| line_error(line, e))?;
+        slot.buffer.push(record);
+        slot.buffer_bytes += self.line_bytes;
+        slot.last_line = line;
+        slot.count += 1;
+        self.oldest.get_or_insert_with(Instant::now);
+        self.summary.records += 1;
+        if slot.buffer.len() >= self.options.batch_size_rows || slot.buffer_bytes >= MAX_BATCH_BYTES
+        {
+            self.drain(&stream, false)?;
+        }
+        Ok(())
+    }
+
+    /// How long the oldest record buffered since the last full drain has waited.
+    fn oldest_age(&self) -> Duration {
+        self.oldest.map(|t| t.elapsed()).unwrap_or_default()
+    }
+
+    /// Hands the stream's buffer to its sink's thread; with `wait`, also waits for it.
+    fn drain(&mut self, name: &str, wait: bool) -> Result<()> {
+        self.join(name)?;
+        let has_records = self
+            .streams
+            .get(name)
+            .is_some_and(|slot| !slot.buffer.is_empty());
+        if has_records {
+            while self.in_flight.len() >= self.options.max_parallelism {
+                let oldest = self.in_flight.pop_front().expect("non-empty");
+                self.join(&oldest)?;
+            }
+            let slot = self.streams.get_mut(name).expect("drain of a known stream");
+            let mut records = std::mem::take(&mut slot.buffer);
+            slot.buffer_bytes = 0;
+            let batched_at = Utc::now();
+            if self.options.add_record_metadata {
+                metadata::stamp_batch(&mut records, batched_at);
+            }
+            slot.worker.write(Batch {
+                stream: Arc::clone(&slot.stream),
+                records,
+                batched_at,
+            })?;
+            slot.draining_line = slot.last_line;
+            self.in_flight.push_back(name.to_owned());
+        }
+        if wait {
+            self.join(name)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the stream's write under way, if any.
+    fn join(&mut self, name: &str) -> Result<()> {
+        let Some(slot) = self.streams.get_mut(name) else {
+            return Ok(());
+        };
+        if !slot.worker.is_busy() {
+            return Ok(());
+        }
+        self.in_flight.retain(|n| n != name);
+        let line = slot.draining_line;
+        slot.worker.wait().map_err(|e| {
+            stream_error(
+                name,
+                Error::context(
+                    format!("cannot write the records read up to input line {line}"),
+                    e,
+                ),
+            )
+        })
+    }
+
+    fn drain_all(&mut self) -> Result<()> {
+        self.oldest = None;
+        let names: Vec<String> = self.streams.keys().cloned().collect();
+        for name in &names {
+            self.drain(name, false)?;
+        }
+        for name in &names {
+            self.join(name)?;
+        }
+        Ok(())
+    }
+
+    fn join_all_quietly(&mut self) {
+        for slot in self.streams.values_mut() {
+            let _ = slot.worker.wait();
+        }
+    }
+
+    fn emit_state<W: Write>(&mut self, out: &mut MessageWriter<W>, always: bool) -> Result<()> {
+        let Some(state) = &self.latest_state else {
+            return Ok(());
+        };
+        self.last_emit_time = Instant::now();
+        if !always && self.last_emitted.as_ref() == Some(state) {
+            return Ok(());
+        }
+        let mut line = serde_json::to_vec(state)?;
+        line.push(b'\n');
+        out.write_raw(&line)?;
+        out.flush()?;
+        self.last_emitted = Some(state.clone());
+        self.summary.states_emitted += 1;
+        Ok(())
+    }
+
+    fn finish<W: Write>(&mut self, out: &mut MessageWriter<W>) -> Result<()> {
+        self.drain_all()?;
+        let mut names: Vec<String> = self.streams.keys().cloned().collect();
+        names.sort();
+        for name in names {
+            let slot = self.streams.remove(&name).expect("listed above");
+            slot.worker.close().map_err(|e| stream_error(&name, e))?;
+            RecordCount {
+                stream: &name,
+                context: None,
+                count: slot.count,
+            }
+            .emit();
+        }
+        let unchanged = self.last_emitted.is_some() && self.last_emitted == self.latest_state;
+        self.emit_state(out, !unchanged)
+    }
+}
+
+/// An error of the stream maps, placed at an input line.
+fn at_line(line: u64, error: Error) -> Error {
+    Error::context(format!("line {line}"), error)
+}
+
+fn line_error(line: u64, message: String) -> Error {
+    Error::Message {
+        line,
+        message,
+        excerpt: String::new(),
+    }
+}
+
+fn stream_error(stream: &str, error: Error) -> Error {
+    match error {
+        e @ Error::Stream { .. } => e,
+        other => Error::Stream {
+            stream: stream.to_owned(),
+            source: Box::new(other),
+        },
+    }
+}
