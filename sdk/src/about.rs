@@ -43,26 +43,6 @@ pub enum AboutFormat {
     Meltano,
 }
 
-/// Settings every tap built with this SDK understands, appended to its own in `--about` and
-/// validated with them.
-#[must_use]
-pub fn tap_builtin_settings() -> Value {
-    json!({
-        "start_date": {
-            "type": ["string", "null"],
-            "format": "date-time",
-            "title": "Start Date",
-            "description": "The earliest record to extract, for incremental streams without a bookmark.",
-        },
-        "emit_activate_version_messages": {
-            "type": ["boolean", "null"],
-            "title": "Emit `ACTIVATE_VERSION` messages",
-            "description": "Emit ACTIVATE_VERSION messages for full-table streams, and version their records.",
-            "default": false,
-        },
-    })
-}
-
 /// Appends `builtins` to a settings schema, skipping names the connector declares itself.
 #[must_use]
 pub fn with_builtins(mut schema: Value, builtins: &Value) -> Value {

@@ -354,23 +354,16 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
     out: MessageWriter<W>,
 ) -> Result<MessageWriter<W>> {
     let mut out = out;
-    let builtins = with_stream_map_settings(crate::about::tap_builtin_settings());
+    let builtins = with_stream_map_settings(tap::TapOptions::settings());
     let capabilities = tap.capabilities();
     let Some(loaded) =
         configure::<T::Settings, W>(info, args.common(), &capabilities, &builtins, &mut out)?
     else {
         return Ok(out);
     };
-    let start_date = loaded
-        .config
-        .get("start_date")
-        .filter(|v| !v.is_null())
-        .cloned();
-    let emit_activate_version = loaded
-        .config
-        .get("emit_activate_version_messages")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let tap_options = tap::TapOptions::from_config(&loaded.config)?;
+    let emit_activate_version = tap_options.emit_activate_version_messages();
+    let start_date = tap_options.start_date.map(Value::from);
     let (user_settings, mapper) = (loaded.settings, loaded.mapper);
 
     let catalog = match args.catalog.as_deref().or(args.properties.as_deref()) {

@@ -18,8 +18,6 @@
 //! impl Stream for Planets {
 //!     type Record = Planet;
 //!     fn name(&self) -> &str { "planets" }
-//!     fn schema(&self) -> serde_json::Value { Planet::json_schema() }
-//!     fn key_properties(&self) -> Vec<String> { vec!["id".into()] }
 //!     fn records<'a>(&'a self, _cx: &'a SyncContext) -> RecordStream<'a, Planet> {
 //!         records_from_iter(["Mercury", "Venus"].into_iter().enumerate()
 //!             .map(|(i, name)| Ok(Planet { id: i as i64, name: name.into() })))
@@ -37,6 +35,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
+use crate::record::Record;
+use crate::schema::Schema;
 
 /// A partition's context: the values that identify it (e.g. `{"file": "a.csv"}`).
 pub type Context = Map<String, Value>;
@@ -56,34 +56,50 @@ where
     Box::pin(futures::stream::iter(iter))
 }
 
+/// Which partitions a stream syncs, each with its own bookmark.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Partitions {
+    /// The stream is synced as one whole, with one bookmark.
+    Whole,
+    /// One sync (and one bookmark) per context; an empty list syncs nothing.
+    Each(Vec<Context>),
+}
+
 /// One stream of a tap.
 ///
-/// Only [`name`](Stream::name), [`schema`](Stream::schema) and [`records`](Stream::records)
-/// are required. Records are any `Serialize` type: a struct deriving `Serialize` and
-/// [`Schema`](crate::Schema) is the fast path; `serde_json::Map<String, Value>` suits dynamic
-/// schemas.
+/// Only [`name`](Stream::name) and [`records`](Stream::records) are required when the record
+/// type derives [`Schema`](crate::Schema): the schema, key properties and replication key
+/// come from the type (`#[schema(key)]`, `#[schema(replication_key)]`). Streams of
+/// `serde_json::Map<String, Value>` records (dynamic schemas: CSV headers, open APIs) override
+/// [`schema`](Stream::schema), [`key_properties`](Stream::key_properties) and
+/// [`replication_key`](Stream::replication_key).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Singer stream",
-    note = "implement `singer_sdk::stream::Stream` for `{Self}`: `name`, `schema` and `records` are required"
+    note = "implement `singer_sdk::stream::Stream` for `{Self}`: `name` and `records` are required"
 )]
 pub trait Stream: Send + Sync + 'static {
-    /// The record type.
-    type Record: Serialize + Send;
+    /// The record type: a struct deriving `Serialize` and [`Schema`](crate::Schema) (the fast
+    /// path), or `serde_json::Map<String, Value>`.
+    type Record: Record + Schema + Serialize + Send;
 
     /// The stream name (also its `tap_stream_id`).
     fn name(&self) -> &str;
 
-    /// The JSON Schema of the records: an object schema with `properties`.
-    fn schema(&self) -> Value;
-
-    /// Top-level properties forming the primary key.
-    fn key_properties(&self) -> Vec<String> {
-        Vec::new()
+    /// The JSON Schema of the records: an object schema with `properties`. Defaults to the
+    /// record type's.
+    fn schema(&self) -> Value {
+        <Self::Record as Schema>::json_schema()
     }
 
-    /// The property used as bookmark for incremental replication, if any.
-    fn replication_key(&self) -> Option<String> {
-        None
+    /// Top-level properties forming the primary key. Defaults to the record type's.
+    fn key_properties(&self) -> &[String] {
+        <Self::Record as Record>::key_properties()
+    }
+
+    /// The property used as bookmark for incremental replication, if any. Defaults to the
+    /// record type's.
+    fn replication_key(&self) -> Option<&str> {
+        <Self::Record as Record>::replication_key()
     }
 
     /// Whether records come in ascending replication key order. A sorted stream's bookmark
@@ -92,13 +108,13 @@ pub trait Stream: Send + Sync + 'static {
         false
     }
 
-    /// The partitions to sync, each with its own bookmark; `None` for a stream without
-    /// partitions. The default reuses the partitions found in the input state.
-    fn partitions(&self, from_state: Vec<Context>) -> Option<Vec<Context>> {
+    /// The partitions to sync. The default reuses the partitions found in the input state,
+    /// and syncs the stream whole when there are none.
+    fn partitions(&self, from_state: Vec<Context>) -> Partitions {
         if from_state.is_empty() {
-            None
+            Partitions::Whole
         } else {
-            Some(from_state)
+            Partitions::Each(from_state)
         }
     }
 

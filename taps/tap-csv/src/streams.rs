@@ -281,12 +281,12 @@ impl Stream for CsvStream {
         json!({"type": "object", "properties": properties})
     }
 
-    fn key_properties(&self) -> Vec<String> {
-        self.definition.keys.clone()
+    fn key_properties(&self) -> &[String] {
+        &self.definition.keys
     }
 
-    fn replication_key(&self) -> Option<String> {
-        self.definition.replication_key.clone()
+    fn replication_key(&self) -> Option<&str> {
+        self.definition.replication_key.as_deref()
     }
 
     fn records<'a>(&'a self, cx: &'a SyncContext) -> RecordStream<'a, Self::Record> {

@@ -24,13 +24,16 @@
 //! assert_eq!(KeyKind::Number.compare(&json!(9), &json!(10)), Some(Ordering::Less));
 //! ```
 
-use std::cmp::Ordering;
-
-use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::time::parse_datetime;
+
+pub(crate) mod bookmark;
+mod key;
+
+pub use bookmark::{Bookmark, ProgressMarkers};
+pub(crate) use bookmark::Tracker;
+pub use key::{KeyKind, KeyValue};
 
 /// State keys, as singer-sdk spells them.
 pub mod keys {
@@ -230,129 +233,6 @@ impl State {
     }
 }
 
-/// How the values of a replication key compare, decided from its schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    /// `format: date-time`: compared as instants.
-    DateTime,
-    /// `format: date`: compared as dates.
-    Date,
-    /// `integer` or `number`: compared numerically.
-    Number,
-    /// Anything else: compared as strings.
-    Text,
-}
-
-impl KeyKind {
-    /// The kind for a property schema.
-    ///
-    /// ```
-    /// use singer_sdk::state::KeyKind;
-    /// let schema = serde_json::json!({"type": ["string", "null"], "format": "date-time"});
-    /// assert_eq!(KeyKind::from_schema(&schema), KeyKind::DateTime);
-    /// ```
-    #[must_use]
-    pub fn from_schema(schema: &Value) -> Self {
-        match crate::schema::format(schema) {
-            Some("date-time") => return KeyKind::DateTime,
-            Some("date") => return KeyKind::Date,
-            _ => {}
-        }
-        let types = crate::schema::types(schema);
-        if !types.is_empty() && types.iter().all(|t| *t == "integer" || *t == "number") {
-            KeyKind::Number
-        } else {
-            KeyKind::Text
-        }
-    }
-
-    /// Parses a value for comparison; `None` for `null` and for values that do not fit the kind.
-    #[must_use]
-    pub fn parse(self, value: &Value) -> Option<KeyValue> {
-        match (self, value) {
-            (_, Value::Null) => None,
-            (KeyKind::DateTime | KeyKind::Date, Value::String(s)) => {
-                parse_datetime(s).map(KeyValue::Time)
-            }
-            (KeyKind::Number, Value::String(s)) => s.trim().parse().ok().map(KeyValue::Number),
-            (_, Value::Number(n)) => n.as_f64().map(KeyValue::Number),
-            (_, Value::String(s)) => Some(KeyValue::Text(s.clone())),
-            (_, other) => Some(KeyValue::Text(other.to_string())),
-        }
-    }
-
-    /// Compares two values of this kind; `None` when either cannot be parsed.
-    #[must_use]
-    pub fn compare(self, a: &Value, b: &Value) -> Option<Ordering> {
-        if let (KeyKind::DateTime | KeyKind::Date, Value::String(a), Value::String(b)) =
-            (self, a, b)
-        {
-            if same_layout(a, b) {
-                return Some(a.as_bytes().cmp(b.as_bytes()));
-            }
-        }
-        self.parse(a)?.partial_cmp(&self.parse(b)?)
-    }
-}
-
-/// Whether two timestamps are written the same way (same separators in the same places, same
-/// fraction width, same UTC offset), so that comparing their text compares the instants.
-///
-/// Replication keys of one source nearly always are; this spares parsing on every record.
-fn same_layout(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() || a.len() < 10 {
-        return false;
-    }
-    // The date: YYYY-MM-DD.
-    for (i, (x, y)) in a.iter().zip(b).enumerate().take(10) {
-        let ok = if i == 4 || i == 7 {
-            *x == b'-' && *y == b'-'
-        } else {
-            x.is_ascii_digit() && y.is_ascii_digit()
-        };
-        if !ok {
-            return false;
-        }
-    }
-    if a.len() == 10 {
-        return true;
-    }
-    // The offset must be textually equal: `Z` or `±HH:MM` (or none at all).
-    let offset = |t: &[u8]| -> usize {
-        if t.ends_with(b"Z") || t.ends_with(b"z") {
-            1
-        } else if t.len() >= 6 && matches!(t[t.len() - 6], b'+' | b'-') && t[t.len() - 3] == b':' {
-            6
-        } else {
-            0
-        }
-    };
-    let width = offset(a);
-    if width != offset(b) || a[a.len() - width..] != b[b.len() - width..] {
-        return false;
-    }
-    // The time: every other character a digit in both, or the same separator in both.
-    a[10..a.len() - width]
-        .iter()
-        .zip(&b[10..b.len() - width])
-        .all(|(x, y)| {
-            (x.is_ascii_digit() && y.is_ascii_digit())
-                || (x == y && matches!(x, b'T' | b't' | b' ' | b':' | b'.'))
-        })
-}
-
-/// A parsed replication key value.
-#[derive(Debug, Clone, PartialEq, PartialOrd)]
-pub enum KeyValue {
-    /// An instant.
-    Time(DateTime<FixedOffset>),
-    /// A number.
-    Number(f64),
-    /// Text.
-    Text(String),
-}
-
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -406,52 +286,5 @@ mod tests {
         let other = json!({"pid": 2}).as_object().unwrap().clone();
         assert!(s.bookmark("child", Some(&other)).is_none());
         assert_eq!(s.partitions("child"), vec![ctx]);
-    }
-
-    #[test]
-    fn typed_comparison() {
-        let k = KeyKind::DateTime;
-        assert_eq!(
-            k.compare(
-                &json!("2024-01-03T10:00:00"),
-                &json!("2024-01-02T00:00:00Z")
-            ),
-            Some(Ordering::Greater)
-        );
-        assert_eq!(
-            k.compare(&json!("2024-01-02"), &json!("2024-01-02T00:00:00Z")),
-            Some(Ordering::Equal)
-        );
-        assert_eq!(
-            KeyKind::Number.compare(&json!("10"), &json!(9.5)),
-            Some(Ordering::Greater)
-        );
-        assert_eq!(
-            KeyKind::Text.compare(&json!("10"), &json!("9")),
-            Some(Ordering::Less)
-        );
-        assert_eq!(k.compare(&json!("garbage"), &json!("2024-01-02")), None);
-        // Same layout and offset: compared as text; different offsets: parsed.
-        assert_eq!(
-            k.compare(
-                &json!("2024-01-02T10:00:00.5+05:00"),
-                &json!("2024-01-02T09:00:00.1+05:00")
-            ),
-            Some(Ordering::Greater)
-        );
-        assert_eq!(
-            k.compare(
-                &json!("2024-01-02T10:00:00+05:00"),
-                &json!("2024-01-02T09:00:00+00:00")
-            ),
-            Some(Ordering::Less)
-        );
-        assert_eq!(
-            k.compare(
-                &json!("2024-01-02T10:00:00Z"),
-                &json!("2024-01-0xT09:00:00Z")
-            ),
-            None
-        );
     }
 }
