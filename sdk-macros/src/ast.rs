@@ -131,6 +131,8 @@ pub(crate) struct Field<'a> {
     pub(crate) optional: bool,
     /// The type is syntactically `Option<_>`.
     pub(crate) is_option: bool,
+    /// `#[serde(skip_serializing_if = "...")]` (Schema only): the property may be left out.
+    pub(crate) skip_serializing_if: bool,
     /// Serde fills the field in when it is missing (field or container `#[serde(default)]`).
     pub(crate) has_serde_default: bool,
     /// The field a `#[serde(transparent)]` container stands for.
@@ -199,6 +201,7 @@ impl<'a> Container<'a> {
                 flatten: attrs.flatten(),
                 optional: is_option || has_serde_default || conditional,
                 is_option,
+                skip_serializing_if: conditional,
                 has_serde_default,
                 transparent: attrs.transparent(),
                 docs: docs(&field.original.attrs),

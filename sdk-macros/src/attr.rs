@@ -38,6 +38,21 @@ pub(crate) enum KeyKind {
     Annotate(Vec<(&'static str, TokenStream)>),
     /// `with = "path"`: a `fn() -> Value` giving the whole schema.
     With(syn::ExprPath),
+    /// A key of the record: no schema keyword, read by the `Record` impl.
+    Record(RecordKey),
+}
+
+/// The keys and replication key a record type names (`#[schema(key, replication_key)]` on
+/// fields, `#[schema(key_properties = [...], replication_key = "...")]` on the struct).
+pub(crate) enum RecordKey {
+    /// `key` on a field: the field is (part of) the primary key.
+    Key,
+    /// `replication_key` on a field.
+    ReplicationKey,
+    /// `key_properties = ["id", ...]` on the struct: Rust field names, in key order.
+    KeyProperties(Vec<syn::LitStr>),
+    /// `replication_key = "updated_at"` on the struct: a Rust field name.
+    ReplicationKeyField(syn::LitStr),
 }
 
 /// All keys of one attribute kind (`schema` or `setting`) found on one item, in source order.
@@ -57,7 +72,15 @@ impl Attrs {
     pub(crate) fn with(&self) -> Option<&syn::ExprPath> {
         self.keys.iter().find_map(|key| match &key.kind {
             KeyKind::With(path) => Some(path),
-            KeyKind::Annotate(_) => None,
+            KeyKind::Annotate(_) | KeyKind::Record(_) => None,
+        })
+    }
+
+    /// The record keys given, with the key each came from, in source order.
+    pub(crate) fn record_keys(&self) -> impl Iterator<Item = (&Key, &RecordKey)> {
+        self.keys.iter().filter_map(|key| match &key.kind {
+            KeyKind::Record(record) => Some((key, record)),
+            KeyKind::Annotate(_) | KeyKind::With(_) => None,
         })
     }
 
@@ -65,7 +88,7 @@ impl Attrs {
     pub(crate) fn annotations(&self) -> impl Iterator<Item = &(&'static str, TokenStream)> {
         self.keys.iter().flat_map(|key| match &key.kind {
             KeyKind::Annotate(annotations) => annotations.as_slice(),
-            KeyKind::With(_) => &[],
+            KeyKind::With(_) | KeyKind::Record(_) => &[],
         })
     }
 }
@@ -89,6 +112,19 @@ enum ValueKind {
     With,
     /// Any expression, turned into JSON with `json!`.
     Json,
+    /// A flag naming a field a record key (`key`, `replication_key`).
+    RecordFlag(RecordFlag),
+    /// An array of string literals naming fields (`key_properties`).
+    FieldNames,
+    /// A string literal naming a field (`replication_key` on the struct).
+    FieldName,
+}
+
+/// Which record flag a field carries.
+#[derive(Clone, Copy)]
+enum RecordFlag {
+    Key,
+    ReplicationKey,
 }
 
 /// One accepted key.
@@ -189,6 +225,38 @@ const SCHEMA_KEYS: &[KeyDef] = &[
     key("with", "", Some(ValueKind::With), "with = \"my_schema\""),
 ];
 
+/// Record keys of `#[schema(...)]` on a field.
+const FIELD_RECORD_KEYS: &[KeyDef] = &[
+    key(
+        "key",
+        "",
+        Some(ValueKind::RecordFlag(RecordFlag::Key)),
+        "key",
+    ),
+    key(
+        "replication_key",
+        "",
+        Some(ValueKind::RecordFlag(RecordFlag::ReplicationKey)),
+        "replication_key",
+    ),
+];
+
+/// Record keys of `#[schema(...)]` on a struct.
+const CONTAINER_RECORD_KEYS: &[KeyDef] = &[
+    key(
+        "key_properties",
+        "",
+        Some(ValueKind::FieldNames),
+        "key_properties = [\"id\"]",
+    ),
+    key(
+        "replication_key",
+        "",
+        Some(ValueKind::FieldName),
+        "replication_key = \"updated_at\"",
+    ),
+];
+
 /// Keys of `#[setting(...)]`.
 const SETTING_KEYS: &[KeyDef] = &[
     key("secret", "secret", None, "secret"),
@@ -214,9 +282,15 @@ pub(crate) const CONTAINER_KEYS: &[&str] = &["description", "title"];
 /// Parses every `#[schema(...)]` in `attrs`.
 pub(crate) fn parse_schema(attrs: &[Attribute], place: Place, errors: &Errors) -> Attrs {
     let mut out = Attrs::default();
+    let record_keys = match place {
+        Place::Field => FIELD_RECORD_KEYS,
+        Place::Container => CONTAINER_RECORD_KEYS,
+        Place::Variant => &[],
+    };
     let defs: Vec<&KeyDef> = SCHEMA_KEYS
         .iter()
         .filter(|def| place == Place::Field || def.name != "with")
+        .chain(record_keys)
         .collect();
     for attr in attrs.iter().filter(|attr| attr.path().is_ident("schema")) {
         if place == Place::Variant {
@@ -321,6 +395,15 @@ fn unknown_key(path: &syn::Path, attr_name: &str, defs: &[&KeyDef]) -> String {
         message.push_str(
             "\nnote: `with` only applies to fields; implement `Schema` by hand for the whole type",
         );
+    } else if attr_name == "schema" && name == "key" {
+        message.push_str(
+            "\nnote: `key` goes on a field (`#[schema(key)]`); on the struct, name the fields \
+             with `#[schema(key_properties = [\"id\"])]`",
+        );
+    } else if attr_name == "schema" && name == "key_properties" {
+        message.push_str(
+            "\nnote: `key_properties` goes on the struct; on a field, write `#[schema(key)]`",
+        );
     }
     message
 }
@@ -369,6 +452,28 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 fn parse_value(def: &KeyDef, attr_name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<KeyKind> {
     let name = def.name;
     let example = def.example;
+    match def.value {
+        Some(ValueKind::RecordFlag(flag)) => {
+            if meta.input.is_empty() || meta.input.peek(Token![,]) {
+                return Ok(KeyKind::Record(match flag {
+                    RecordFlag::Key => RecordKey::Key,
+                    RecordFlag::ReplicationKey => RecordKey::ReplicationKey,
+                }));
+            }
+            if !meta.input.peek(Token![=]) {
+                return Err(meta.error(format!(
+                    "`{name}` takes no value: write `#[{attr_name}({example})]` on the field"
+                )));
+            }
+        }
+        Some(ValueKind::FieldNames | ValueKind::FieldName) if !meta.input.peek(Token![=]) => {
+            return Err(meta.error(format!(
+                "`{name}` on the struct needs a value, e.g. `#[{attr_name}({example})]`, \
+                 or write `#[{attr_name}({name})]` on the field"
+            )));
+        }
+        _ => {}
+    }
     let Some(kind) = def.value else {
         if meta.input.is_empty() || meta.input.peek(Token![,]) {
             let truth = quote!(::singer_sdk::__private::Value::Bool(true));
@@ -451,6 +556,46 @@ fn parse_value(def: &KeyDef, attr_name: &str, meta: &ParseNestedMeta<'_>) -> syn
             quote!(::singer_sdk::__private::json!(#expr))
         }
         ValueKind::Json => quote!(::singer_sdk::__private::json!(#expr)),
+        ValueKind::FieldNames => {
+            let Expr::Array(array) = &expr else {
+                return Err(syn::Error::new_spanned(
+                    &expr,
+                    format!("`{name}` must be an array of field names, e.g. `{example}`"),
+                ));
+            };
+            let names = array
+                .elems
+                .iter()
+                .map(|elem| {
+                    string_literal(elem).cloned().ok_or_else(|| {
+                        syn::Error::new_spanned(
+                            elem,
+                            format!(
+                                "`{name}` lists field names as string literals, e.g. `{example}`"
+                            ),
+                        )
+                    })
+                })
+                .collect::<syn::Result<_>>()?;
+            return Ok(KeyKind::Record(RecordKey::KeyProperties(names)));
+        }
+        ValueKind::FieldName => {
+            let Some(text) = string_literal(&expr) else {
+                return Err(syn::Error::new_spanned(
+                    &expr,
+                    format!("`{name}` must be a string literal naming a field, e.g. `{example}`"),
+                ));
+            };
+            return Ok(KeyKind::Record(RecordKey::ReplicationKeyField(
+                text.clone(),
+            )));
+        }
+        ValueKind::RecordFlag(_) => {
+            return Err(syn::Error::new_spanned(
+                &expr,
+                format!("`{name}` takes no value: write `#[{attr_name}({example})]` on the field"),
+            ));
+        }
         ValueKind::With => {
             let path = string_literal(&expr).and_then(|text| text.parse::<syn::ExprPath>().ok());
             let Some(path) = path else {

@@ -1,4 +1,4 @@
-//! Generates the `Schema` (and `Settings`) impls.
+//! Generates the `Schema` (and `Settings`, and for record structs `Record`) impls.
 //!
 //! The generated schema is built at run time from the field types' own `Schema` impls, with
 //! small helpers from `::singer_sdk::__private` doing the object bookkeeping.
@@ -10,7 +10,7 @@ use syn::{DeriveInput, LitStr, Type};
 
 use crate::ast::{Container, Data, Derive, Field, Style, Tag, Variant};
 use crate::attr::value_from;
-use crate::check;
+use crate::check::{self, RecordKeys};
 use crate::ctxt::Errors;
 
 /// Expands `#[derive(Schema)]` or `#[derive(Settings)]` on `input`.
@@ -21,18 +21,27 @@ use crate::ctxt::Errors;
 pub(crate) fn derive(input: &DeriveInput, derive: Derive) -> syn::Result<TokenStream> {
     let errors = Errors::new();
     let container = Container::from_ast(input, derive, &errors);
-    if let Some(container) = &container {
+    let record = container.as_ref().and_then(|container| {
         check::check(container, &errors);
-    }
+        check::record_keys(container, &errors)
+    });
     errors.finish()?;
-    let Some(container) = container else {
+    let Some(container) = &container else {
         // `from_ast` only gives up after recording an error, so this is not reached.
         return Err(syn::Error::new_spanned(&input.ident, "unsupported input"));
     };
-    Ok(impls(input, derive, &schema_body(&container), true))
+    let record = record.map(|keys| record_impl(input, &keys));
+    Ok(impls(
+        input,
+        derive,
+        &schema_body(container),
+        true,
+        record.as_ref(),
+    ))
 }
 
-/// The impls of `derive` for `input`, with `body` as the body of `json_schema()`.
+/// The impls of `derive` for `input`, with `body` as the body of `json_schema()`, and the
+/// `record` impl when there is one.
 ///
 /// `settings` says whether to emit the `Settings` impl of `#[derive(Settings)]` (the fallback
 /// skips it for unions, which can never be `Deserialize`).
@@ -41,6 +50,7 @@ pub(crate) fn impls(
     derive: Derive,
     body: &TokenStream,
     settings: bool,
+    record: Option<&TokenStream>,
 ) -> TokenStream {
     let ident = &input.ident;
     let mut generics = input.generics.clone();
@@ -84,7 +94,73 @@ pub(crate) fn impls(
         const _: () = {
             #schema_impl
             #settings_impl
+            #record
         };
+    }
+}
+
+/// `impl Record for T`, with the key properties and replication key of `keys`, and a function
+/// that only compiles when their field types can be keys (each error at the field's type).
+pub(crate) fn record_impl(input: &DeriveInput, keys: &RecordKeys<'_, '_>) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let mut methods = Vec::new();
+    let mut assertions = Vec::new();
+    if !keys.keys.is_empty() {
+        let names = keys.keys.iter().map(|field| &field.name);
+        methods.push(quote! {
+            fn key_properties() -> &'static [::std::string::String] {
+                static KEYS: ::std::sync::OnceLock<::std::vec::Vec<::std::string::String>> =
+                    ::std::sync::OnceLock::new();
+                ::singer_sdk::__private::key_properties(&KEYS, &[#(#names),*])
+            }
+        });
+        for field in &keys.keys {
+            let ty = field.ty;
+            let span = Span::call_site().located_at(ty.span());
+            assertions.push(quote_spanned! {span=>
+                ::singer_sdk::__private::assert_key_property::<#ty>();
+            });
+        }
+    }
+    if let Some(field) = keys.replication {
+        let name = &field.name;
+        let member = &field.original.ident;
+        let ty = field.ty;
+        let span = Span::call_site().located_at(ty.span());
+        assertions.push(quote_spanned! {span=>
+            ::singer_sdk::__private::assert_replication_key::<#ty>();
+        });
+        methods.push(quote! {
+            fn replication_key() -> ::core::option::Option<&'static str> {
+                ::core::option::Option::Some(#name)
+            }
+            fn replication_value(
+                &self,
+            ) -> ::core::option::Option<::singer_sdk::record::KeyRef<'_>> {
+                ::core::option::Option::Some(::singer_sdk::record::ReplicationKey::key_ref(
+                    &self.#member,
+                ))
+            }
+        });
+    }
+    let assertions = (!assertions.is_empty()).then(|| {
+        quote! {
+            // Never called: it only type-checks that the key fields can be keys.
+            #[allow(dead_code)]
+            fn __assert_record_keys #impl_generics (
+                _: ::core::marker::PhantomData<#ident #ty_generics>,
+            ) #where_clause {
+                #(#assertions)*
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics ::singer_sdk::record::Record for #ident #ty_generics #where_clause {
+            #(#methods)*
+        }
+        #assertions
     }
 }
 

@@ -7,6 +7,7 @@ use quote::quote;
 use syn::DeriveInput;
 
 use crate::ast::Derive;
+use crate::check::RecordKeys;
 use crate::expand;
 
 /// `error` as `compile_error!`s, followed by stub impls of `derive` for `input`.
@@ -14,11 +15,23 @@ pub(crate) fn derive(input: &DeriveInput, derive: Derive, error: &syn::Error) ->
     let errors = error.to_compile_error();
     // A union can never be `Deserialize`, so a `Settings` stub would add an error of its own.
     let settings = !matches!(input.data, syn::Data::Union(_));
+    // A struct with named fields gets a `Record` impl naming no keys.
+    let named = matches!(&input.data, syn::Data::Struct(data) if matches!(data.fields, syn::Fields::Named(_)));
+    let record = (derive == Derive::Schema && named).then(|| {
+        expand::record_impl(
+            input,
+            &RecordKeys {
+                keys: Vec::new(),
+                replication: None,
+            },
+        )
+    });
     let stub = expand::impls(
         input,
         derive,
         &quote!(::singer_sdk::__private::Value::Null),
         settings,
+        record.as_ref(),
     );
     quote! {
         #errors

@@ -147,3 +147,19 @@ pub fn without_required(mut schema: Value) -> Value {
     }
     schema
 }
+
+// Helpers for the `Record` impl of `#[derive(Schema)]`.
+
+/// The key properties `names`, as owned strings built once into `cell`.
+pub fn key_properties(
+    cell: &'static std::sync::OnceLock<Vec<String>>,
+    names: &[&str],
+) -> &'static [String] {
+    cell.get_or_init(|| names.iter().map(|name| (*name).to_owned()).collect())
+}
+
+/// Compiles only when `T` can be a key property (the error names `T`).
+pub const fn assert_key_property<T: crate::record::KeyProperty + ?Sized>() {}
+
+/// Compiles only when `T` can be a replication key (the error names `T`).
+pub const fn assert_replication_key<T: crate::record::ReplicationKey + ?Sized>() {}

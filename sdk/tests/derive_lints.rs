@@ -50,6 +50,33 @@ pub struct Record<T> {
     pub kind: Kind,
 }
 
+/// A record with keys and a replication key on fields.
+#[derive(Schema, Serialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+pub struct Keyed<'a, T> {
+    /// Id.
+    #[schema(key)]
+    pub id: i64,
+    /// Tenant.
+    #[schema(key)]
+    pub tenant_id: &'a str,
+    /// Updated.
+    #[schema(replication_key)]
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Generic payload.
+    pub payload: T,
+}
+
+/// A record naming its keys on the struct.
+#[derive(Schema, Serialize)]
+#[schema(key_properties = ["id"], replication_key = "seq")]
+pub struct ContainerKeyed {
+    /// Id.
+    pub id: u8,
+    /// Sequence.
+    pub seq: u64,
+}
+
 /// Flattened into [`Record`].
 #[derive(Schema, Serialize)]
 pub struct Inner {
@@ -207,6 +234,21 @@ fn custom() -> Value {
 }
 
 #[test]
+fn keys_are_read() {
+    use singer_sdk::record::{KeyRef, Record as _};
+    let keyed = Keyed {
+        id: 1,
+        tenant_id: "t",
+        updated_at: None,
+        payload: 0_u8,
+    };
+    assert_eq!(<Keyed<'_, u8>>::key_properties(), ["id", "tenantId"]);
+    assert_eq!(keyed.replication_value(), Some(KeyRef::Null));
+    assert_eq!(ContainerKeyed::replication_key(), Some("seq"));
+    assert!(<Record<u8>>::key_properties().is_empty());
+}
+
+#[test]
 fn schemas_build() {
     let record = <Record<Email>>::json_schema();
     assert_eq!(
@@ -241,6 +283,17 @@ pub mod no_prelude {
         pub custom: u8,
     }
 
+    /// A keyed record in a module without the prelude.
+    #[derive(::singer_sdk::Schema)]
+    pub struct BareKeyed<'a> {
+        /// Id.
+        #[schema(key)]
+        pub id: &'a str,
+        /// Sequence.
+        #[schema(replication_key)]
+        pub at: ::std::option::Option<i64>,
+    }
+
     /// Settings in a module without the prelude.
     #[derive(::singer_sdk::Settings, ::serde::Deserialize)]
     pub struct Config {
@@ -269,6 +322,14 @@ fn no_prelude_schemas() {
     );
     assert_eq!(schema["required"], serde_json::json!(["name", "custom"]));
     assert!(no_prelude::Choice::json_schema()["anyOf"].is_array());
+    let keyed = no_prelude::BareKeyed {
+        id: "a",
+        at: Some(3),
+    };
+    assert_eq!(
+        singer_sdk::record::Record::replication_value(&keyed),
+        Some(singer_sdk::record::KeyRef::Integer(3))
+    );
     assert_eq!(
         no_prelude::Config::settings_schema()["properties"]["token"]["default"],
         "x"
