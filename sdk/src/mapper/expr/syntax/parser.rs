@@ -168,19 +168,24 @@ pub(super) fn expr(i: &mut Toks<'_>) -> ModalResult<Ast> {
 }
 
 pub(super) fn disjunction(i: &mut Toks<'_>) -> ModalResult<Ast> {
-    let mut left = conjunction(i)?;
-    while opt(kw(Kw::Or)).parse_next(i)?.is_some() {
-        let right = cut_err(conjunction).parse_next(i)?;
-        left = Ast::Or(Box::new(left), Box::new(right));
-    }
-    Ok(left)
+    logical(i, Kw::Or, conjunction, Ast::Or)
 }
 
 fn conjunction(i: &mut Toks<'_>) -> ModalResult<Ast> {
-    let mut left = inversion(i)?;
-    while opt(kw(Kw::And)).parse_next(i)?.is_some() {
-        let right = cut_err(inversion).parse_next(i)?;
-        left = Ast::And(Box::new(left), Box::new(right));
+    logical(i, Kw::And, inversion, Ast::And)
+}
+
+/// One left-associative level of `or` or `and`.
+fn logical(
+    i: &mut Toks<'_>,
+    word: Kw,
+    next: fn(&mut Toks<'_>) -> ModalResult<Ast>,
+    node: fn(Box<Ast>, Box<Ast>) -> Ast,
+) -> ModalResult<Ast> {
+    let mut left = next(i)?;
+    while opt(kw(word)).parse_next(i)?.is_some() {
+        let right = cut_err(next).parse_next(i)?;
+        left = node(Box::new(left), Box::new(right));
     }
     Ok(left)
 }
