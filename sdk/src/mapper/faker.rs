@@ -19,7 +19,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use sha2::{Digest, Sha256};
 
-use super::expr::value::{Dt, EvalResult, Val, fail};
+use super::expr::runtime::value::{Dt, EvalResult, Val, fail};
 
 macro_rules! providers {
     ($($variant:ident = $name:literal,)*) => {

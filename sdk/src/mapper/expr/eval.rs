@@ -4,41 +4,49 @@
 
 use std::borrow::Cow;
 use std::rc::Rc;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{Offset, Utc};
 use serde_json::{Map, Value};
 
-use super::ast::{CompFor, CompKind, Const, Expr, FPart, Slot};
-use super::builtins::dedupe;
-use super::format::format_value;
-use super::functions::{self, Args, Builtin};
-use super::methods::{attribute, call_method};
-use super::ops::{binary, compare, unary};
-use super::value::{EvalResult, Num, Val, fail};
+use super::bind::tree::{Expr, Slot};
+use super::names::Builtin;
+use super::runtime::args::Args;
+use super::runtime::builtins::{MAX_ITEMS, dedupe, set};
+use super::runtime::format::format_value;
+use super::runtime::functions;
+use super::runtime::methods::{attribute, call_method};
+use super::runtime::ops::{binary, compare, unary};
+use super::runtime::subscript::{slice, subscript};
+use super::runtime::value::{EvalResult, Val, fail};
+use super::syntax::ast::{CompFor, CompKind, Const, FPart};
 use crate::mapper::faker::Faker;
 
-/// simpleeval's limit on comprehension and `range()` sizes.
-pub(crate) const MAX_ITEMS: i64 = 10_000;
-
-/// What an expression can see while it runs.
-pub(crate) struct Env<'a> {
+/// What an expression reads while it runs.
+#[derive(Clone, Copy)]
+pub(crate) struct Context<'a> {
     pub(crate) record: &'a Map<String, Value>,
     pub(crate) config: &'a Map<String, Value>,
     pub(crate) stream_name: &'a str,
     pub(crate) original_stream_name: &'a str,
     pub(crate) faker: &'a Mutex<Faker>,
+}
+
+/// What an expression can see while it runs: its [`Context`] and its comprehension slots.
+pub(crate) struct Env<'a> {
+    pub(crate) cx: Context<'a>,
     pub(crate) locals: Vec<Val<'a>>,
 }
 
 impl Env<'_> {
-    /// A float in `[0, 1)` from the mapper's (seedable) generator.
-    pub(crate) fn random_float(&self) -> f64 {
-        let mut faker = self
-            .faker
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        faker.random_f64()
+    /// The mapper's (seedable) fake-data generator.
+    fn faker(&self) -> MutexGuard<'_, Faker> {
+        self.cx.faker.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A float in `[0, 1)` from the mapper's generator.
+    fn random_float(&self) -> f64 {
+        self.faker().random_f64()
     }
 }
 
@@ -52,11 +60,11 @@ pub(crate) fn eval<'a>(expr: &'a Expr, env: &mut Env<'a>) -> EvalResult<Val<'a>>
             Const::Float(f) => Val::Float(*f),
             Const::Str(s) => Val::Str(Cow::Borrowed(s)),
         },
-        Expr::Field(name) => env.record.get(name).map_or(Val::None, Val::from_json),
-        Expr::Record => Val::JObj(env.record),
-        Expr::Config => Val::JObj(env.config),
-        Expr::StreamName => Val::Str(Cow::Borrowed(env.stream_name)),
-        Expr::OriginalStreamName => Val::Str(Cow::Borrowed(env.original_stream_name)),
+        Expr::Field(name) => env.cx.record.get(name).map_or(Val::None, Val::from_json),
+        Expr::Record => Val::JObj(env.cx.record),
+        Expr::Config => Val::JObj(env.cx.config),
+        Expr::StreamName => Val::Str(Cow::Borrowed(env.cx.stream_name)),
+        Expr::OriginalStreamName => Val::Str(Cow::Borrowed(env.cx.original_stream_name)),
         Expr::Local(k) => env.locals.get(*k).cloned().unwrap_or(Val::None),
         Expr::Builtin(Builtin::TimezoneUtc) => Val::Tz(Utc.fix()),
         Expr::Builtin(b) => Val::Func(*b),
@@ -76,11 +84,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, env: &mut Env<'a>) -> EvalResult<Val<'a>>
         }
         Expr::List(items) => Val::list(eval_all(items, env)?),
         Expr::Tuple(items) => Val::Tuple(Rc::new(eval_all(items, env)?)),
-        Expr::Set(items) => functions::call(
-            Builtin::Set,
-            args("set", vec![Val::list(eval_all(items, env)?)]),
-            env,
-        )?,
+        Expr::Set(items) => set(eval_all(items, env)?),
         Expr::Dict(pairs) => {
             let mut out = Vec::with_capacity(pairs.len());
             for (k, v) in pairs {
@@ -154,7 +158,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, env: &mut Env<'a>) -> EvalResult<Val<'a>>
                 pos: eval_all(pos, env)?,
                 kw: eval_kw(kw, env)?,
             };
-            functions::call(*b, call_args, env)?
+            functions::call(*b, call_args, &|| env.random_float())?
         }
         Expr::Method(recv, m, pos, kw) => {
             let recv = eval(recv, env)?;
@@ -167,11 +171,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, env: &mut Env<'a>) -> EvalResult<Val<'a>>
         }
         Expr::Fake(provider, pos) => {
             let values = eval_all(pos, env)?;
-            let mut faker = env
-                .faker
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            faker.call(*provider, &values)?
+            env.faker().call(*provider, &values)?
         }
         Expr::Comp {
             kind,
@@ -184,21 +184,11 @@ pub(crate) fn eval<'a>(expr: &'a Expr, env: &mut Env<'a>) -> EvalResult<Val<'a>>
             comprehension(clauses, elt, value.as_deref(), env, &mut items, &mut pairs)?;
             match kind {
                 CompKind::List => Val::list(items),
-                CompKind::Set => {
-                    functions::call(Builtin::Set, args("set", vec![Val::list(items)]), env)?
-                }
+                CompKind::Set => set(items),
                 CompKind::Dict => Val::Dict(Rc::new(dedupe(pairs))),
             }
         }
     })
-}
-
-fn args<'a>(func: &'static str, pos: Vec<Val<'a>>) -> Args<'a> {
-    Args {
-        func,
-        pos,
-        kw: Vec::new(),
-    }
 }
 
 fn eval_all<'a>(items: &'a [Expr], env: &mut Env<'a>) -> EvalResult<Vec<Val<'a>>> {
@@ -268,102 +258,4 @@ fn assign<'a>(slot: &Slot, value: Val<'a>, env: &mut Env<'a>) -> EvalResult<()> 
         }
     }
     Ok(())
-}
-
-fn subscript<'a>(recv: &Val<'a>, index: &Val<'_>) -> EvalResult<Val<'a>> {
-    if let Some(found) = recv.dict_get(index) {
-        return match found {
-            Some(v) => Ok(v),
-            None => fail(format!("KeyError: {}", index.py_repr())),
-        };
-    }
-    let Some(Num::Int(k)) = index.as_number() else {
-        return fail(format!(
-            "TypeError: {} indices must be integers, not {}",
-            recv.type_name(),
-            index.type_name()
-        ));
-    };
-    let at = |len: usize| -> EvalResult<usize> {
-        let len = i64::try_from(len).unwrap_or(i64::MAX);
-        let k = if k < 0 { k + len } else { k };
-        if (0..len).contains(&k) {
-            Ok(usize::try_from(k).unwrap_or(0))
-        } else {
-            fail(format!(
-                "IndexError: {} index out of range",
-                recv.type_name()
-            ))
-        }
-    };
-    match recv {
-        Val::Str(s) => {
-            let chars: Vec<char> = s.chars().collect();
-            Ok(Val::str(chars[at(chars.len())?].to_string()))
-        }
-        Val::List(v) | Val::Tuple(v) => Ok(v[at(v.len())?].clone()),
-        Val::JArr(a) => Ok(Val::from_json(&a[at(a.len())?])),
-        other => fail(format!(
-            "TypeError: '{}' object is not subscriptable",
-            other.type_name()
-        )),
-    }
-}
-
-fn slice<'a>(
-    recv: &Val<'a>,
-    start: Option<i64>,
-    stop: Option<i64>,
-    step: Option<i64>,
-) -> EvalResult<Val<'a>> {
-    let step = step.unwrap_or(1);
-    if step == 0 {
-        return fail("ValueError: slice step cannot be zero");
-    }
-    let pick = |len: usize| -> Vec<usize> {
-        let n = i64::try_from(len).unwrap_or(i64::MAX);
-        let clamp = |v: Option<i64>, default: i64| match v {
-            None => default,
-            Some(v) if v < 0 => (v + n).max(if step > 0 { 0 } else { -1 }),
-            Some(v) => v.min(if step > 0 { n } else { n - 1 }),
-        };
-        let (mut k, end) = if step > 0 {
-            (clamp(start, 0), clamp(stop, n))
-        } else {
-            (clamp(start, n - 1), clamp(stop, -1))
-        };
-        let mut out = Vec::new();
-        while (step > 0 && k < end) || (step < 0 && k > end) {
-            out.push(usize::try_from(k).unwrap_or(0));
-            k += step;
-        }
-        out
-    };
-    match recv {
-        Val::Str(s) => {
-            let chars: Vec<char> = s.chars().collect();
-            Ok(Val::str(
-                pick(chars.len())
-                    .into_iter()
-                    .map(|k| chars[k])
-                    .collect::<String>(),
-            ))
-        }
-        Val::List(_) | Val::JArr(_) | Val::Tuple(_) => {
-            let items = recv.iter_items()?;
-            let out: Vec<Val<'a>> = pick(items.len())
-                .into_iter()
-                .map(|k| items[k].clone())
-                .collect();
-            Ok(if matches!(recv, Val::Tuple(_)) {
-                Val::Tuple(Rc::new(out))
-            } else {
-                Val::list(out)
-            })
-        }
-        other => fail(format!(
-            "TypeError: '{}' object is not subscriptable",
-            other.type_name()
-        )),
-    }
 }

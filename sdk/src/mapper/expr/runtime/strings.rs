@@ -2,10 +2,11 @@
 
 use std::rc::Rc;
 
+use super::args::{Args, count, opt_str};
 use super::format::str_format;
-use super::functions::Args;
-use super::methods::{Method, count, opt_str};
+
 use super::value::{EvalResult, Val, fail};
+use crate::mapper::expr::names::Method;
 
 pub(crate) fn str_method<'a>(
     s: &str,

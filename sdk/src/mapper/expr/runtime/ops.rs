@@ -7,8 +7,8 @@ use std::rc::Rc;
 
 use chrono::TimeDelta;
 
-use super::ast::{BinOp, CmpOp, UnOp};
 use super::value::{EvalResult, Num, Val, fail};
+use crate::mapper::expr::syntax::ast::{BinOp, CmpOp, UnOp};
 
 /// simpleeval's limit on string and sequence lengths built by `+` and `*`.
 const MAX_LENGTH: usize = 100_000;

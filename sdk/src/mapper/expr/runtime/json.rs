@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use serde_json::{Map, Number, Value};
 
-use super::functions::{Args, Builtin};
+use super::args::Args;
 use super::value::{EvalResult, Val, fail, float_repr};
+use crate::mapper::expr::names::Builtin;
 
 /// Options of `json.dumps`.
 #[derive(Clone)]

@@ -8,8 +8,8 @@ use std::rc::Rc;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use serde_json::{Map, Value};
 
-use super::functions::Builtin;
 use super::ops::py_eq;
+use crate::mapper::expr::names::Builtin;
 
 /// An evaluation error, worded like Python's (`TypeError: …`).
 #[derive(Debug, Clone, PartialEq)]

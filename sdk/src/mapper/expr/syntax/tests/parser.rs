@@ -1,7 +1,7 @@
 //! Grammar tests.
 
-use crate::mapper::expr::ast::{Ast, BinOp, CmpOp, CompKind, Const, FPart, UnOp};
-use crate::mapper::expr::parser::parse;
+use crate::mapper::expr::syntax::ast::{Ast, BinOp, CmpOp, CompKind, Const, FPart, UnOp};
+use crate::mapper::expr::syntax::parse;
 
 fn name(n: &str, pos: usize) -> Ast {
     Ast::Name(n.to_owned(), pos)

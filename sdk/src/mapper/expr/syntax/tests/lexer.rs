@@ -1,10 +1,11 @@
 //! Lexer tests.
 
-use crate::mapper::expr::ast::{Ast, FPart};
-use crate::mapper::expr::lexer::{Tok, tokenize};
+use crate::mapper::expr::syntax::ast::{Ast, FPart};
+use crate::mapper::expr::syntax::token::{Op, Tok};
+use crate::mapper::expr::syntax::tokenize;
 
 fn kinds(source: &str) -> Vec<Tok> {
-    tokenize(source, 0)
+    tokenize(source)
         .unwrap()
         .into_iter()
         .map(|t| t.kind)
@@ -17,13 +18,13 @@ fn lexes_operators_names_and_numbers() {
         kinds("a**2 // 3.5e1 != x.y"),
         vec![
             Tok::Name("a".into()),
-            Tok::Op("**"),
+            Tok::Op(Op::Pow),
             Tok::Int(2),
-            Tok::Op("//"),
+            Tok::Op(Op::FloorDiv),
             Tok::Float(35.0),
-            Tok::Op("!="),
+            Tok::Op(Op::NotEq),
             Tok::Name("x".into()),
-            Tok::Op("."),
+            Tok::Op(Op::Dot),
             Tok::Name("y".into()),
             Tok::Eof
         ]
@@ -36,7 +37,7 @@ fn lexes_operators_names_and_numbers() {
             Tok::Float(0.5),
             Tok::Float(0.001),
             Tok::Name("x".into()),
-            Tok::Op("."),
+            Tok::Op(Op::Dot),
             Tok::Name("e1".into()),
             Tok::Eof
         ]
@@ -75,7 +76,7 @@ fn lexes_strings_with_escapes_and_prefixes() {
 
 #[test]
 fn reports_bad_input() {
-    let message = |s: &str| tokenize(s, 0).unwrap_err().message;
+    let message = |s: &str| tokenize(s).unwrap_err().message;
     assert!(message("'abc").contains("unterminated string"));
     assert!(message("a $ b").contains("unexpected character"));
     assert!(message("b'x'").contains("bytes"));
@@ -85,12 +86,7 @@ fn reports_bad_input() {
 #[test]
 fn rejects_absurd_nesting() {
     let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
-    assert!(tokenize(&deep, 0).unwrap_err().message.contains("nested"));
+    assert!(tokenize(&deep).unwrap_err().message.contains("nested"));
     let negated = format!("{}1", "-".repeat(5000));
-    assert!(
-        tokenize(&negated, 0)
-            .unwrap_err()
-            .message
-            .contains("nested")
-    );
+    assert!(tokenize(&negated).unwrap_err().message.contains("nested"));
 }

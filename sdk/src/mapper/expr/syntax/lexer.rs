@@ -1,4 +1,7 @@
-//! Tokens of the Python expression subset, lexed with `winnow`.
+//! The lexer: splits an expression into [`Token`]s with `winnow`.
+//!
+//! An f-string's fields are expressions; the lexer hands each f-string body to the
+//! [`FieldParser`] it is given, so that it needs nothing of the grammar.
 
 use winnow::ModalResult;
 use winnow::combinator::{alt, cut_err, opt, preceded};
@@ -7,56 +10,24 @@ use winnow::prelude::*;
 use winnow::stream::{LocatingSlice, Location};
 use winnow::token::{any, one_of, take_while};
 
+use super::SyntaxError;
 use super::ast::{Ast, FPart};
-use super::atom::fstring;
-use super::parser::SyntaxError;
-
-/// A token and where it starts (byte offset).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Token {
-    pub(crate) kind: Tok,
-    pub(crate) pos: usize,
-}
-
-/// Token kinds.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Tok {
-    Name(String),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    /// An f-string, split into literal text and parsed fields.
-    FStr(Vec<FPart<Ast>>),
-    Op(&'static str),
-    /// A keyword of the grammar (`and`, `if`, `None`, …).
-    Kw(&'static str),
-    Eof,
-}
-
-const KEYWORDS: [&str; 13] = [
-    "and", "or", "not", "in", "is", "if", "else", "for", "lambda", "None", "True", "False", "async",
-];
-
-/// Python keywords that can never appear in an expression we evaluate.
-const RESERVED: [&str; 22] = [
-    "await", "yield", "import", "def", "class", "return", "del", "global", "nonlocal", "pass",
-    "raise", "try", "while", "with", "as", "assert", "break", "continue", "elif", "except",
-    "finally", "from",
-];
-
-/// Operators, longest first so that `**` wins over `*`.
-const OPS: [&str; 33] = [
-    "**", "//", "==", "!=", "<=", ">=", "<<", ">>", ":=", "->", "+", "-", "*", "/", "%", "<", ">",
-    "(", ")", "[", "]", "{", "}", ",", ":", ".", "~", "&", "|", "^", "@", "=", ";",
-];
+use super::token::{Kw, Op, Tok, Token};
 
 type Input<'s> = LocatingSlice<&'s str>;
+
+/// Splits an f-string body (raw text, the byte offset where it starts) into its parts.
+pub(super) type FieldParser = fn(&str, usize) -> Result<Vec<FPart<Ast>>, SyntaxError>;
 
 /// Splits `source` into tokens, ending with [`Tok::Eof`]; positions are offset by `base`.
 ///
 /// # Errors
 /// The first character that starts no token, or an invalid f-string field.
-pub(crate) fn tokenize(source: &str, base: usize) -> Result<Vec<Token>, SyntaxError> {
+pub(super) fn tokenize(
+    source: &str,
+    base: usize,
+    fields: FieldParser,
+) -> Result<Vec<Token>, SyntaxError> {
     let mut input = LocatingSlice::new(source);
     let mut tokens = Vec::new();
     loop {
@@ -76,7 +47,7 @@ pub(crate) fn tokenize(source: &str, base: usize) -> Result<Vec<Token>, SyntaxEr
                 pos: base + pos,
             }),
             Ok(Raw::FStr(raw, body)) => tokens.push(Token {
-                kind: Tok::FStr(fstring(&raw, base + body)?),
+                kind: Tok::FStr(fields(&raw, base + body)?),
                 pos: base + pos,
             }),
             Err(err) => {
@@ -102,11 +73,14 @@ fn check_nesting(tokens: &[Token]) -> Result<(), SyntaxError> {
     let (mut depth, mut prefix_run) = (0usize, 0usize);
     for token in tokens {
         match &token.kind {
-            Tok::Op("(" | "[" | "{") => depth += 1,
-            Tok::Op(")" | "]" | "}") => depth = depth.saturating_sub(1),
+            Tok::Op(Op::LParen | Op::LBracket | Op::LBrace) => depth += 1,
+            Tok::Op(Op::RParen | Op::RBracket | Op::RBrace) => depth = depth.saturating_sub(1),
             _ => {}
         }
-        let prefix = matches!(&token.kind, Tok::Op("-" | "+" | "~") | Tok::Kw("not"));
+        let prefix = matches!(
+            &token.kind,
+            Tok::Op(Op::Minus | Op::Plus | Op::Tilde) | Tok::Kw(Kw::Not)
+        );
         prefix_run = if prefix { prefix_run + 1 } else { 0 };
         if depth > MAX_NESTING || prefix_run > MAX_NESTING {
             return Err(SyntaxError {
@@ -161,10 +135,10 @@ fn token(i: &mut Input<'_>) -> ModalResult<Raw> {
 }
 
 fn operator(i: &mut Input<'_>) -> ModalResult<Tok> {
-    for op in OPS {
-        if i.starts_with(op) {
-            let _ = winnow::token::literal(op).parse_next(i)?;
-            return Ok(Tok::Op(op));
+    for op in Op::ALL {
+        if i.starts_with(op.text()) {
+            let _ = winnow::token::literal(op.text()).parse_next(i)?;
+            return Ok(Tok::Op(*op));
         }
     }
     cut_err(winnow::combinator::fail)
@@ -190,7 +164,7 @@ fn name_or_string(i: &mut Input<'_>) -> ModalResult<Raw> {
                 .parse_next(i),
         };
     }
-    if let Some(kw) = KEYWORDS.iter().chain(&RESERVED).find(|k| **k == word) {
+    if let Some(kw) = Kw::from_word(word) {
         return Ok(Raw::Tok(Tok::Kw(kw)));
     }
     Ok(Raw::Tok(Tok::Name(word.to_owned())))
@@ -253,7 +227,7 @@ fn quoted_raw(i: &mut Input<'_>) -> ModalResult<(String, bool)> {
 }
 
 /// Processes Python escape sequences.
-pub(crate) fn unescape(body: &str) -> Result<String, &'static str> {
+pub(super) fn unescape(body: &str) -> Result<String, &'static str> {
     let mut out = String::with_capacity(body.len());
     let mut chars = body.chars().peekable();
     while let Some(c) = chars.next() {

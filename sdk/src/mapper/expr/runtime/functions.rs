@@ -1,219 +1,32 @@
-//! Built-in functions and modules (`str`, `md5`, `json.dumps`, `datetime.datetime.strptime`, …)
-//! and the names of methods, resolved when an expression is bound.
+//! Calls of built-in functions (`str`, `md5`, `json.dumps`, `datetime.datetime.strptime`, …),
+//! resolved to a [`Builtin`] when the expression was bound.
 
 use std::rc::Rc;
 
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
+use super::args::Args;
 use super::builtins::{
-    datetime_new, dedupe_dict as dict, hex, len, min_max, offset, range, round, timedelta,
+    datetime_new, dedupe_dict as dict, hex, len, min_max, offset, range, round, set, timedelta,
     to_float, to_int, tz_arg, ymd,
 };
 use super::datetime as dt;
-use super::eval::Env;
 use super::json;
-use super::ops::{py_cmp, py_eq};
+use super::ops::py_cmp;
 use super::value::{EvalResult, Num, Val, fail};
-
-/// A function, class or constant reachable by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub(crate) enum Builtin {
-    Str,
-    Int,
-    Float,
-    Bool,
-    Len,
-    Abs,
-    Round,
-    Min,
-    Max,
-    Sum,
-    Sorted,
-    Any,
-    All,
-    List,
-    Tuple,
-    Dict,
-    Set,
-    Range,
-    Enumerate,
-    Zip,
-    Md5,
-    Sha256,
-    Rand,
-    RandInt,
-    JsonDumps,
-    JsonLoads,
-    DateTime,
-    DtFromIsoformat,
-    DtStrptime,
-    DtNow,
-    DtUtcNow,
-    DtFromTimestamp,
-    DtUtcFromTimestamp,
-    Date,
-    DateFromIsoformat,
-    DateToday,
-    Timedelta,
-    Timezone,
-    TimezoneUtc,
-}
-
-/// What a name or attribute chain resolves to while binding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Static {
-    /// `datetime` or `json`.
-    Module(&'static str),
-    Func(Builtin),
-}
-
-/// Functions available by bare name (simpleeval's defaults, singer-sdk's additions, and a
-/// few harmless extras).
-const GLOBALS: [(&str, Builtin); 24] = [
-    ("str", Builtin::Str),
-    ("int", Builtin::Int),
-    ("float", Builtin::Float),
-    ("bool", Builtin::Bool),
-    ("len", Builtin::Len),
-    ("abs", Builtin::Abs),
-    ("round", Builtin::Round),
-    ("min", Builtin::Min),
-    ("max", Builtin::Max),
-    ("sum", Builtin::Sum),
-    ("sorted", Builtin::Sorted),
-    ("any", Builtin::Any),
-    ("all", Builtin::All),
-    ("list", Builtin::List),
-    ("tuple", Builtin::Tuple),
-    ("dict", Builtin::Dict),
-    ("set", Builtin::Set),
-    ("range", Builtin::Range),
-    ("enumerate", Builtin::Enumerate),
-    ("zip", Builtin::Zip),
-    ("md5", Builtin::Md5),
-    ("sha256", Builtin::Sha256),
-    ("rand", Builtin::Rand),
-    ("randint", Builtin::RandInt),
-];
-
-/// Resolves a bare name to a built-in function or module.
-pub(crate) fn global(name: &str) -> Option<Static> {
-    match name {
-        "datetime" | "json" => Some(Static::Module(if name == "json" {
-            "json"
-        } else {
-            "datetime"
-        })),
-        _ => GLOBALS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, b)| Static::Func(*b)),
-    }
-}
-
-/// Resolves `<static>.<name>`.
-pub(crate) fn static_attr(base: Static, name: &str) -> Option<Static> {
-    use Builtin as B;
-    let func = match (base, name) {
-        (Static::Module("json"), "dumps") => B::JsonDumps,
-        (Static::Module("json"), "loads") => B::JsonLoads,
-        (Static::Module("datetime"), "datetime") => B::DateTime,
-        (Static::Module("datetime"), "date") => B::Date,
-        (Static::Module("datetime"), "timedelta") => B::Timedelta,
-        (Static::Module("datetime"), "timezone") => B::Timezone,
-        (Static::Module("datetime") | Static::Func(B::Timezone), "UTC" | "utc") => B::TimezoneUtc,
-        (Static::Func(B::DateTime), "fromisoformat") => B::DtFromIsoformat,
-        (Static::Func(B::DateTime), "strptime") => B::DtStrptime,
-        (Static::Func(B::DateTime), "now" | "today") => B::DtNow,
-        (Static::Func(B::DateTime), "utcnow") => B::DtUtcNow,
-        (Static::Func(B::DateTime), "fromtimestamp") => B::DtFromTimestamp,
-        (Static::Func(B::DateTime), "utcfromtimestamp") => B::DtUtcFromTimestamp,
-        (Static::Func(B::Date), "fromisoformat") => B::DateFromIsoformat,
-        (Static::Func(B::Date), "today") => B::DateToday,
-        _ => return None,
-    };
-    Some(Static::Func(func))
-}
-
-impl Builtin {
-    /// The Python name, for messages.
-    pub(crate) fn name(self) -> &'static str {
-        use Builtin as B;
-        match self {
-            B::JsonDumps => "json.dumps",
-            B::JsonLoads => "json.loads",
-            B::DateTime => "datetime.datetime",
-            B::DtFromIsoformat => "datetime.datetime.fromisoformat",
-            B::DtStrptime => "datetime.datetime.strptime",
-            B::DtNow => "datetime.datetime.now",
-            B::DtUtcNow => "datetime.datetime.utcnow",
-            B::DtFromTimestamp => "datetime.datetime.fromtimestamp",
-            B::DtUtcFromTimestamp => "datetime.datetime.utcfromtimestamp",
-            B::Date => "datetime.date",
-            B::DateFromIsoformat => "datetime.date.fromisoformat",
-            B::DateToday => "datetime.date.today",
-            B::Timedelta => "datetime.timedelta",
-            B::Timezone => "datetime.timezone",
-            B::TimezoneUtc => "datetime.timezone.utc",
-            other => GLOBALS
-                .iter()
-                .find(|(_, b)| *b == other)
-                .map_or("?", |(n, _)| n),
-        }
-    }
-}
-
-/// Arguments of a call, checked as they are taken.
-pub(crate) struct Args<'a> {
-    pub(crate) func: &'static str,
-    pub(crate) pos: Vec<Val<'a>>,
-    pub(crate) kw: Vec<(&'a str, Val<'a>)>,
-}
-
-impl<'a> Args<'a> {
-    /// Positional argument `k` or keyword `name`.
-    pub(crate) fn get(&mut self, k: usize, name: &str) -> Option<Val<'a>> {
-        if let Some(at) = self.kw.iter().position(|(n, _)| *n == name) {
-            return Some(self.kw.remove(at).1);
-        }
-        self.pos.get_mut(k).map(|v| std::mem::replace(v, Val::None))
-    }
-
-    /// A required argument.
-    pub(crate) fn need(&mut self, k: usize, name: &str) -> EvalResult<Val<'a>> {
-        match self.get(k, name) {
-            Some(v) => Ok(v),
-            None => fail(format!(
-                "TypeError: {}() missing required argument '{name}' (pos {})",
-                self.func,
-                k + 1
-            )),
-        }
-    }
-
-    /// Fails on more than `max` positional arguments or an unknown keyword.
-    pub(crate) fn done(&self, max: usize) -> EvalResult<()> {
-        if self.pos.len() > max {
-            return fail(format!(
-                "TypeError: {}() takes at most {max} arguments ({} given)",
-                self.func,
-                self.pos.len()
-            ));
-        }
-        match self.kw.first() {
-            Some((name, _)) => fail(format!(
-                "TypeError: {}() got an unexpected keyword argument '{name}'",
-                self.func
-            )),
-            None => Ok(()),
-        }
-    }
-}
+use crate::mapper::expr::names::Builtin;
+use crate::mapper::expr::syntax::ast::BinOp;
 
 /// Calls a built-in.
-pub(crate) fn call<'a>(b: Builtin, mut args: Args<'a>, env: &Env<'a>) -> EvalResult<Val<'a>> {
+///
+/// `random` draws a float in `[0, 1)` from the mapper's (seedable) generator, for `rand()`
+/// and `randint()`.
+pub(crate) fn call<'a>(
+    b: Builtin,
+    mut args: Args<'a>,
+    random: &dyn Fn() -> f64,
+) -> EvalResult<Val<'a>> {
     use Builtin as B;
     let max = match b {
         B::Rand | B::DtUtcNow | B::DateToday => 0,
@@ -276,7 +89,7 @@ pub(crate) fn call<'a>(b: Builtin, mut args: Args<'a>, env: &Env<'a>) -> EvalRes
             let start = args.get(1, "start").unwrap_or(Val::Int(0));
             let mut total = start;
             for item in args.need(0, "iterable")?.iter_items()? {
-                total = super::ops::binary(super::ast::BinOp::Add, &total, &item)?;
+                total = super::ops::binary(BinOp::Add, &total, &item)?;
             }
             total
         }
@@ -318,18 +131,9 @@ pub(crate) fn call<'a>(b: Builtin, mut args: Args<'a>, env: &Env<'a>) -> EvalRes
             args.get(0, "iterable")
                 .map_or(Ok(Vec::new()), |v| v.iter_items())?,
         )),
-        B::Set => {
-            let mut out: Vec<Val<'a>> = Vec::new();
-            for item in args
-                .get(0, "iterable")
-                .map_or(Ok(Vec::new()), |v| v.iter_items())?
-            {
-                if !out.iter().any(|o| py_eq(o, &item)) {
-                    out.push(item);
-                }
-            }
-            Val::Set(Rc::new(out))
-        }
+        B::Set => set(args
+            .get(0, "iterable")
+            .map_or(Ok(Vec::new()), |v| v.iter_items())?),
         B::Dict => dict(
             args.get(0, "iterable").as_ref(),
             std::mem::take(&mut args.kw),
@@ -364,11 +168,11 @@ pub(crate) fn call<'a>(b: Builtin, mut args: Args<'a>, env: &Env<'a>) -> EvalRes
         B::Sha256 => Val::str(hex(&Sha256::digest(
             args.need(0, "string")?.py_str().as_bytes(),
         ))),
-        B::Rand => Val::Float(env.random_float()),
+        B::Rand => Val::Float(random()),
         B::RandInt => {
             let top = args.need(0, "top")?.as_number().map_or(0.0, Num::float);
             #[allow(clippy::cast_possible_truncation)] // simpleeval: int(random() * top)
-            Val::Int((env.random_float() * top) as i64)
+            Val::Int((random() * top) as i64)
         }
         B::JsonDumps => json::dumps_call(&mut args)?,
         B::JsonLoads => json::loads(args.need(0, "s")?.as_str("the JSON object")?)?,

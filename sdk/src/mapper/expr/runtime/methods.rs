@@ -5,47 +5,12 @@ use std::rc::Rc;
 
 use chrono::{Datelike, NaiveTime, Timelike};
 
+use super::args::{Args, count, opt_str};
 use super::datetime as dt;
-use super::functions::Args;
 use super::ops::py_eq;
 use super::strings::str_method;
 use super::value::{Dt, EvalResult, Val, fail};
-
-macro_rules! methods {
-    ($($variant:ident = $name:literal,)*) => {
-        /// A method name, resolved when the expression is bound.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub(crate) enum Method { $($variant,)* }
-
-        /// Resolves a method name.
-        pub(crate) fn method(name: &str) -> Option<Method> {
-            match name { $($name => Some(Method::$variant),)* _ => None }
-        }
-
-        impl Method {
-            /// The Python name.
-            pub(crate) fn name(self) -> &'static str {
-                match self { $(Method::$variant => $name,)* }
-            }
-        }
-    };
-}
-
-methods! {
-    Upper = "upper", Lower = "lower", Casefold = "casefold", Title = "title",
-    Capitalize = "capitalize", Swapcase = "swapcase", Strip = "strip", Lstrip = "lstrip",
-    Rstrip = "rstrip", Replace = "replace", Split = "split", Rsplit = "rsplit",
-    Startswith = "startswith", Endswith = "endswith", Find = "find", Rfind = "rfind",
-    Index = "index", Count = "count", Join = "join", Zfill = "zfill", Ljust = "ljust",
-    Rjust = "rjust", Center = "center", Isdigit = "isdigit", Isnumeric = "isnumeric",
-    Isdecimal = "isdecimal", Isalpha = "isalpha", Isalnum = "isalnum", Isspace = "isspace",
-    Islower = "islower", Isupper = "isupper", Format = "format", Removeprefix = "removeprefix",
-    Removesuffix = "removesuffix", Splitlines = "splitlines", Partition = "partition",
-    Rpartition = "rpartition", Get = "get", Keys = "keys", Values = "values", Items = "items",
-    Date = "date", Time = "time", Timestamp = "timestamp", Isoformat = "isoformat",
-    Strftime = "strftime", Weekday = "weekday", Isoweekday = "isoweekday",
-    Astimezone = "astimezone", TotalSeconds = "total_seconds", IsInteger = "is_integer",
-}
+use crate::mapper::expr::names::Method;
 
 /// Calls `recv.<m>(args)`.
 pub(crate) fn call_method<'a>(
@@ -90,17 +55,6 @@ pub(crate) fn call_method<'a>(
     };
     args.done(max)?;
     Ok(result)
-}
-
-pub(crate) fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn opt_str<'a>(args: &mut Args<'a>, k: usize, name: &str) -> EvalResult<Option<String>> {
-    match args.get(k, name) {
-        None | Some(Val::None) => Ok(None),
-        Some(v) => Ok(Some(v.as_str(name)?.to_owned())),
-    }
 }
 
 fn dict_method<'a>(recv: &Val<'a>, m: Method, args: &mut Args<'a>) -> EvalResult<(Val<'a>, usize)> {

@@ -6,10 +6,14 @@ use std::rc::Rc;
 
 use chrono::{FixedOffset, NaiveDate, NaiveTime, TimeDelta};
 
-use super::functions::Args;
+use super::args::Args;
 use super::ops::{py_cmp, py_eq};
 use super::value::{Dt, EvalResult, Num, Val, fail};
 
+/// simpleeval's limit on comprehension and `range()` sizes.
+pub(crate) const MAX_ITEMS: i64 = 10_000;
+
+/// Lowercase hexadecimal digits of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes
@@ -177,6 +181,17 @@ pub(crate) fn dedupe_dict<'a>(
     Ok(Val::Dict(Rc::new(dedupe(pairs))))
 }
 
+/// `set(items)`: the items without repeats, in first-seen order.
+pub(crate) fn set<'a>(items: Vec<Val<'a>>) -> Val<'a> {
+    let mut out: Vec<Val<'a>> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.iter().any(|o| py_eq(o, &item)) {
+            out.push(item);
+        }
+    }
+    Val::Set(Rc::new(out))
+}
+
 /// Keeps the last value of each key, at the position of its first occurrence.
 pub(crate) fn dedupe<'a>(pairs: Vec<(Val<'a>, Val<'a>)>) -> Vec<(Val<'a>, Val<'a>)> {
     let mut out: Vec<(Val<'a>, Val<'a>)> = Vec::with_capacity(pairs.len());
@@ -205,7 +220,7 @@ pub(crate) fn range<'a>(args: &mut Args<'a>) -> EvalResult<Val<'a>> {
     } else {
         (start - stop - step - 1) / -step
     };
-    if count > super::eval::MAX_ITEMS {
+    if count > MAX_ITEMS {
         return fail("IterableTooLong: range() is limited to 10000 items");
     }
     Ok(Val::list(

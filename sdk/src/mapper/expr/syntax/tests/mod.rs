@@ -1,0 +1,4 @@
+//! Tests of the syntax layer.
+
+mod lexer;
+mod parser;
