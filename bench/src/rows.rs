@@ -29,6 +29,7 @@ pub struct Address {
 #[derive(Debug, Serialize, Schema)]
 pub struct Row {
     /// Primary key.
+    #[schema(key)]
     pub id: u64,
     /// Hex text.
     pub account: String,

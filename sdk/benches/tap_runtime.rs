@@ -12,12 +12,13 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use singer_sdk::Schema;
 use singer_sdk::message::{MessageWriter, RecordEncoder};
+use singer_sdk::record::Record;
 use singer_sdk::stream::{RecordStream, Stream, SyncContext, records_from_iter};
 use singer_sdk::tap::{Streams, SyncOptions, sync};
 
-#[derive(Serialize)]
+#[derive(Serialize, Schema)]
 struct Address {
     street: &'static str,
     city: &'static str,
@@ -26,8 +27,9 @@ struct Address {
 
 /// 13 fields: integers, strings with escapes, a date-time, booleans, floats, a null, a nested
 /// object and an array.
-#[derive(Serialize)]
+#[derive(Serialize, Schema)]
 struct Row {
+    #[schema(key)]
     id: i64,
     account: &'static str,
     name: &'static str,
@@ -38,6 +40,7 @@ struct Row {
     score: f64,
     balance: f64,
     visits: i32,
+    #[schema(replication_key)]
     updated_at: DateTime<Utc>,
     address: Address,
     tags: [&'static str; 2],
@@ -85,24 +88,12 @@ impl Stream for Rows {
         "rows"
     }
 
-    fn schema(&self) -> Value {
-        json!({"type": "object", "properties": {
-            "id": {"type": "integer"}, "account": {"type": "string"}, "name": {"type": "string"},
-            "email": {"type": "string"}, "note": {"type": ["string", "null"]},
-            "active": {"type": "boolean"}, "verified": {"type": "boolean"},
-            "score": {"type": "number"}, "balance": {"type": "number"}, "visits": {"type": "integer"},
-            "updated_at": {"type": "string", "format": "date-time"},
-            "address": {"type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}, "zip": {"type": "string"}}},
-            "tags": {"type": "array", "items": {"type": "string"}},
-        }})
-    }
-
-    fn key_properties(&self) -> Vec<String> {
-        vec!["id".into()]
-    }
-
-    fn replication_key(&self) -> Option<String> {
-        self.incremental.then(|| "updated_at".to_owned())
+    fn replication_key(&self) -> Option<&str> {
+        if self.incremental {
+            <Row as Record>::replication_key()
+        } else {
+            None
+        }
     }
 
     fn is_sorted(&self) -> bool {

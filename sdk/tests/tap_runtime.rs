@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use singer_sdk::cli::{PackageInfo, TapArgs, parse_args, run_tap_with};
 use singer_sdk::message::MessageWriter;
-use singer_sdk::stream::{Context, RecordStream, Stream, SyncContext, records_from_iter};
+use singer_sdk::stream::{Context, Partitions, RecordStream, Stream, SyncContext, records_from_iter};
 use singer_sdk::tap::{Streams, Tap};
-use singer_sdk::{Error, Result, Settings};
+use singer_sdk::{Error, Result, Schema, Settings};
 
 const INFO: PackageInfo = PackageInfo {
     name: "tap-fixture",
@@ -37,14 +37,16 @@ impl Settings for Config {
     }
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, Schema)]
 struct Event {
+    #[schema(key)]
     id: i64,
+    #[schema(replication_key, format = "date-time")]
     updated_at: String,
     payload: Payload,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, Schema)]
 struct Payload {
     kind: String,
 }
@@ -70,19 +72,6 @@ impl Stream for Events {
     type Record = Event;
     fn name(&self) -> &str {
         "events"
-    }
-    fn schema(&self) -> Value {
-        json!({"type": "object", "properties": {
-            "id": {"type": "integer"},
-            "updated_at": {"type": "string", "format": "date-time"},
-            "payload": {"type": "object", "properties": {"kind": {"type": "string"}}},
-        }})
-    }
-    fn key_properties(&self) -> Vec<String> {
-        vec!["id".into()]
-    }
-    fn replication_key(&self) -> Option<String> {
-        Some("updated_at".into())
     }
     fn is_sorted(&self) -> bool {
         !self.unsorted
@@ -112,14 +101,14 @@ impl Stream for Shops {
     fn schema(&self) -> Value {
         json!({"type": "object", "properties": {"shop": {"type": "string"}, "n": {"type": "integer"}}})
     }
-    fn partitions(&self, _from_state: Vec<Context>) -> Option<Vec<Context>> {
-        Some(vec![
+    fn partitions(&self, _from_state: Vec<Context>) -> Partitions {
+        Partitions::Each(vec![
             json!({"shop": "a"}).as_object().cloned().unwrap(),
             json!({"shop": "b"}).as_object().cloned().unwrap(),
         ])
     }
-    fn replication_key(&self) -> Option<String> {
-        Some("n".into())
+    fn replication_key(&self) -> Option<&str> {
+        Some("n")
     }
     fn is_sorted(&self) -> bool {
         true

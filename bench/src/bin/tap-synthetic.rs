@@ -6,7 +6,7 @@ use serde::Deserialize;
 use singer_bench::rows::{Row, row};
 use singer_sdk::stream::{RecordStream, Stream, SyncContext, records_from_iter};
 use singer_sdk::tap::{Streams, Tap};
-use singer_sdk::{Result, Schema, Settings};
+use singer_sdk::{Result, Settings};
 
 /// Settings.
 #[derive(Debug, Deserialize, Settings)]
@@ -30,14 +30,6 @@ impl Stream for Rows {
 
     fn name(&self) -> &str {
         "rows"
-    }
-
-    fn schema(&self) -> serde_json::Value {
-        Row::json_schema()
-    }
-
-    fn key_properties(&self) -> Vec<String> {
-        vec!["id".to_owned()]
     }
 
     fn records<'a>(&'a self, _cx: &'a SyncContext) -> RecordStream<'a, Row> {

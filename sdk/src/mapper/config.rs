@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::expr::Source;
 use super::faker::seed_from;
 use super::flatten::Flattening;
+use super::options::MapOptions;
 
 /// The `null` spelling singer-sdk accepts in YAML-unfriendly places.
 pub(crate) const NULL_STRING: &str = "__NULL__";
@@ -70,13 +71,13 @@ fn is_null(value: &Value) -> bool {
 }
 
 /// Reads the settings; `Err` lists every violation.
-pub(crate) fn parse(config: &Map<String, Value>) -> Result<Config, Vec<String>> {
+pub(crate) fn parse(options: &MapOptions) -> Result<Config, Vec<String>> {
     let mut problems = Vec::new();
     let mut entries = Vec::new();
     let mut drop_unmapped_streams = false;
-    match config.get("stream_maps") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(maps)) => {
+    match &options.stream_maps {
+        None => {}
+        Some(maps) => {
             for (key, def) in maps {
                 if key == ELSE {
                     if is_null(def) {
@@ -91,18 +92,10 @@ pub(crate) fn parse(config: &Map<String, Value>) -> Result<Config, Vec<String>> 
                 }
             }
         }
-        Some(other) => problems.push(format!("stream_maps: must be an object, not {other}")),
     }
-    let map_config = match config.get("stream_map_config") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
-        Some(other) => {
-            problems.push(format!("stream_map_config: must be an object, not {other}"));
-            Map::new()
-        }
-    };
-    let faker_seed = faker_seed(config.get("faker_config"), &mut problems);
-    let flattening = flattening(config, &mut problems);
+    let map_config = options.stream_map_config.clone().unwrap_or_default();
+    let faker_seed = faker_seed(options.faker_config.as_ref(), &mut problems);
+    let flattening = flattening(options, &mut problems);
     if problems.is_empty() {
         Ok(Config {
             entries,
@@ -188,15 +181,8 @@ fn parse_entry(key: &str, def: &Value, problems: &mut Vec<String>) -> Option<Ent
     Some(entry)
 }
 
-fn faker_seed(faker: Option<&Value>, problems: &mut Vec<String>) -> Option<u64> {
-    let faker = match faker {
-        None | Some(Value::Null) => return None,
-        Some(Value::Object(f)) => f,
-        Some(other) => {
-            problems.push(format!("faker_config: must be an object, not {other}"));
-            return None;
-        }
-    };
+fn faker_seed(faker: Option<&Map<String, Value>>, problems: &mut Vec<String>) -> Option<u64> {
+    let faker = faker?;
     let locales: Vec<&str> = match faker.get("locale") {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
@@ -222,44 +208,15 @@ fn faker_seed(faker: Option<&Value>, problems: &mut Vec<String>) -> Option<u64> 
     }
 }
 
-fn flattening(config: &Map<String, Value>, problems: &mut Vec<String>) -> Option<Flattening> {
-    let enabled = match config.get("flattening_enabled") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            problems.push(format!(
-                "flattening_enabled: must be a boolean, not {other}"
-            ));
-            false
-        }
-    };
-    let mut count = |name: &str| match config.get(name) {
-        None | Some(Value::Null) => None,
-        Some(v) => match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
-            Some(n) => Some(n),
-            None => {
-                problems.push(format!("{name}: must be a non-negative integer, not {v}"));
-                None
-            }
-        },
-    };
-    let depth = count("flattening_max_depth");
-    let max_key_length = count("flattening_max_key_length").unwrap_or(255);
-    let separator = match config.get("flattening_separator") {
-        Some(Value::String(s)) => s.clone(),
-        None | Some(Value::Null) => "__".to_owned(),
-        Some(other) => {
-            problems.push(format!(
-                "flattening_separator: must be a string, not {other}"
-            ));
-            "__".to_owned()
-        }
-    };
-    if enabled
-        && config
-            .get("flattening_max_depth")
-            .is_none_or(Value::is_null)
-    {
+fn flattening(options: &MapOptions, problems: &mut Vec<String>) -> Option<Flattening> {
+    let enabled = options.flattening_enabled.unwrap_or(false);
+    let depth = options.flattening_max_depth;
+    let max_key_length = options.flattening_max_key_length.unwrap_or(255);
+    let separator = options
+        .flattening_separator
+        .clone()
+        .unwrap_or_else(|| "__".to_owned());
+    if enabled && depth.is_none() {
         problems.push("flattening_max_depth: required when flattening_enabled is true (0 keeps records nested)".to_owned());
     }
     match depth {

@@ -70,7 +70,7 @@ mod faker;
 mod flatten;
 mod inline;
 mod schema;
-mod settings;
+mod options;
 mod stream_map;
 
 use std::collections::HashMap;
@@ -81,6 +81,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::message::{ActivateVersionMessage, BatchMessage, RecordMessage, SchemaMessage};
 pub use inline::{InlineMapper, transform};
+pub use options::MapOptions;
 
 use config::{Config, Def, glob_match};
 use faker::Faker;
@@ -96,7 +97,7 @@ use stream_map::{Shared, StreamMap, resolve_alias};
 /// ```
 #[must_use]
 pub fn builtin_settings() -> Value {
-    settings::builtin_settings()
+    MapOptions::settings()
 }
 
 /// Stream maps and flattening, compiled once from the config.
@@ -143,8 +144,9 @@ impl Mapper {
     /// not parse or uses an unsupported construct (each naming the stream map, property and
     /// construct), `flattening_enabled` without `flattening_max_depth`.
     pub fn from_config(config: &Map<String, Value>) -> Result<Option<Mapper>> {
+        let options = MapOptions::from_config(config)?;
         let config =
-            config::parse(config).map_err(|violations| Error::InvalidConfig { violations })?;
+            config::parse(&options).map_err(|violations| Error::InvalidConfig { violations })?;
         if config.entries.is_empty() && !config.drop_unmapped_streams && config.flattening.is_none()
         {
             return Ok(None);

@@ -235,8 +235,13 @@ impl Tracker {
 
     /// Takes a typed record's key value into account, without parsing or formatting.
     pub(crate) fn observe_typed(&mut self, key: KeyRef<'_>) -> Result<bool, Observation> {
-        if key == KeyRef::Null {
-            return Ok(true);
+        match key {
+            KeyRef::Null => return Ok(true),
+            // Text keys of date-time or number properties are compared as what they hold.
+            KeyRef::Text(text) if self.kind != KeyKind::Text => {
+                return self.observe_json(Value::from(text));
+            }
+            _ => {}
         }
         let invalid = |key: KeyRef<'_>| {
             Observation::Invalid(OwnedKey::new(key).map_or(Value::Null, |k| k.to_json()).to_string())
