@@ -100,7 +100,8 @@ pub(crate) fn impls(
 }
 
 /// `impl Record for T`, with the key properties and replication key of `keys`, and a function
-/// that only compiles when their field types can be keys (each error at the field's type).
+/// that only compiles when the key fields' types can be key properties (each error at the
+/// field's type).
 pub(crate) fn record_impl(input: &DeriveInput, keys: &RecordKeys<'_, '_>) -> TokenStream {
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
@@ -127,10 +128,12 @@ pub(crate) fn record_impl(input: &DeriveInput, keys: &RecordKeys<'_, '_>) -> Tok
         let name = &field.name;
         let member = &field.original.ident;
         let ty = field.ty;
+        // The call names the trait on the field's type: a type that cannot be a replication
+        // key is reported there, once.
         let span = Span::call_site().located_at(ty.span());
-        assertions.push(quote_spanned! {span=>
-            ::singer_sdk::__private::assert_replication_key::<#ty>();
-        });
+        let key_ref = quote_spanned! {span=>
+            <#ty as ::singer_sdk::record::ReplicationKey>::key_ref
+        };
         methods.push(quote! {
             fn replication_key() -> ::core::option::Option<&'static str> {
                 ::core::option::Option::Some(#name)
@@ -138,9 +141,7 @@ pub(crate) fn record_impl(input: &DeriveInput, keys: &RecordKeys<'_, '_>) -> Tok
             fn replication_value(
                 &self,
             ) -> ::core::option::Option<::singer_sdk::record::KeyRef<'_>> {
-                ::core::option::Option::Some(::singer_sdk::record::ReplicationKey::key_ref(
-                    &self.#member,
-                ))
+                ::core::option::Option::Some(#key_ref(&self.#member))
             }
         });
     }

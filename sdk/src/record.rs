@@ -614,7 +614,10 @@ mod tests {
     #[test]
     fn times_keep_their_style() {
         let utc = Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).unwrap();
-        assert_eq!(utc.key_ref(), KeyRef::Time(utc.fixed_offset(), TimeStyle::Utc));
+        assert_eq!(
+            utc.key_ref(),
+            KeyRef::Time(utc.fixed_offset(), TimeStyle::Utc)
+        );
         let east = FixedOffset::east_opt(2 * 3600).unwrap();
         let offset = utc.with_timezone(&east);
         let KeyRef::Time(instant, TimeStyle::Offset) = offset.key_ref() else {
