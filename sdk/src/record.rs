@@ -55,7 +55,7 @@ use serde_json::Value;
 /// ```
 /// use singer_sdk::record::{KeyRef, Record};
 ///
-/// struct Event { id: String, at: i64 }
+/// struct Event { at: i64 }
 ///
 /// impl Record for Event {
 ///     fn replication_key() -> Option<&'static str> {
@@ -66,7 +66,7 @@ use serde_json::Value;
 ///     }
 /// }
 ///
-/// let event = Event { id: "e1".into(), at: 5 };
+/// let event = Event { at: 5 };
 /// assert!(Event::key_properties().is_empty());
 /// assert_eq!(event.replication_value(), Some(KeyRef::Integer(5)));
 /// ```
