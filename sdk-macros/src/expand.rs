@@ -100,7 +100,8 @@ pub(crate) fn impls(
 }
 
 /// `impl Record for T`, with the key properties and replication key of `keys`, and a function
-/// that only compiles when their field types can be keys (each error at the field's type).
+/// that only compiles when the key fields' types can be key properties (each error at the
+/// field's type).
 pub(crate) fn record_impl(input: &DeriveInput, keys: &RecordKeys<'_, '_>) -> TokenStream {
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
@@ -127,10 +128,12 @@ pub(crate) fn record_impl(input: &DeriveInput, keys: &RecordKeys<'_, '_>) -> Tok
         let name = &field.name;
         let member = &field.original.ident;
         let ty = field.ty;
+        // The call names the trait on the field's type: a type that cannot be a replication
+        // key is reported there, once.
         let span = Span::call_site().located_at(ty.span());
-        assertions.push(quote_spanned! {span=>
-            ::singer_sdk::__private::assert_replication_key::<#ty>();
-        });
+        let key_ref = quote_spanned! {span=>
+            <#ty as ::singer_sdk::record::ReplicationKey>::key_ref
+        };
         methods.push(quote! {
             fn replication_key() -> ::core::option::Option<&'static str> {
                 ::core::option::Option::Some(#name)
@@ -138,9 +141,7 @@ pub(crate) fn record_impl(input: &DeriveInput, keys: &RecordKeys<'_, '_>) -> Tok
             fn replication_value(
                 &self,
             ) -> ::core::option::Option<::singer_sdk::record::KeyRef<'_>> {
-                ::core::option::Option::Some(::singer_sdk::record::ReplicationKey::key_ref(
-                    &self.#member,
-                ))
+                ::core::option::Option::Some(#key_ref(&self.#member))
             }
         });
     }
@@ -433,6 +434,101 @@ mod tests {
         ), "{out}");
         assert!(out.contains("\"name\" , < Option < T > as :: singer_sdk :: schema :: Schema > :: json_schema () , false"));
         assert!(!out.contains("Settings"));
+    }
+
+    #[test]
+    fn record_impl_names_serialized_keys() {
+        let input: DeriveInput = parse_quote! {
+            #[serde(rename_all = "camelCase")]
+            #[schema(replication_key = "updated_at")]
+            struct Row<'a, T> {
+                #[schema(key)]
+                org_id: i64,
+                #[schema(key)]
+                name: &'a str,
+                updated_at: Option<T>,
+            }
+        };
+        let out = expand(&input, Derive::Schema);
+        assert!(
+            out.contains("impl < 'a , T > :: singer_sdk :: record :: Record for Row < 'a , T >"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                ":: singer_sdk :: __private :: key_properties (& KEYS , & [\"orgId\" , \"name\"])"
+            ),
+            "{out}"
+        );
+        assert!(out.contains(":: core :: option :: Option :: Some (\"updatedAt\")"));
+        assert!(out.contains(
+            "< Option < T > as :: singer_sdk :: record :: ReplicationKey > :: key_ref (& self . updated_at)"
+        ), "{out}");
+        assert!(out.contains("fn __assert_record_keys < 'a , T > (_ : :: core :: marker :: PhantomData < Row < 'a , T > > ,)"), "{out}");
+        assert!(
+            out.contains(":: singer_sdk :: __private :: assert_key_property :: < & 'a str > ()")
+        );
+    }
+
+    #[test]
+    fn record_impl_only_for_records() {
+        let plain: DeriveInput = parse_quote!(
+            struct Plain {
+                /// Id.
+                id: i64,
+            }
+        );
+        let out = expand(&plain, Derive::Schema);
+        assert!(
+            out.contains(":: singer_sdk :: record :: Record for Plain { }"),
+            "{out}"
+        );
+        assert!(!out.contains("__assert_record_keys"));
+        assert!(!expand(&plain, Derive::Settings).contains("record :: Record"));
+        for input in [
+            parse_quote!(
+                struct Id(i64);
+            ),
+            parse_quote!(
+                #[serde(transparent)]
+                struct Id {
+                    id: i64,
+                }
+            ),
+            parse_quote!(
+                enum E {
+                    A { id: i64 },
+                }
+            ),
+        ] {
+            let out = expand(&input, Derive::Schema);
+            assert!(!out.contains("record :: Record"), "{out}");
+        }
+    }
+
+    #[test]
+    fn record_key_errors_are_collected() {
+        let input: DeriveInput = parse_quote! {
+            #[schema(key_properties = ["id", "missing", "id"], replication_key = "at")]
+            struct Row {
+                #[schema(key)]
+                id: i64,
+                #[serde(skip)]
+                #[schema(replication_key)]
+                at: i64,
+                #[schema(replication_key)]
+                other: i64,
+            }
+        };
+        let messages = errors(&input, Derive::Schema);
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(
+            messages[0].starts_with("`replication_key` on field `at`, which is never serialized")
+        );
+        assert!(messages[1].starts_with(
+            "the key is given twice, by `key_properties` and by `#[schema(key)]` on `id`"
+        ));
+        assert!(messages[2].starts_with("the replication key is given twice, by `replication_key = \"at\"` and by `#[schema(replication_key)]` on `other`"));
     }
 
     #[test]

@@ -58,5 +58,23 @@ mod tests {
         assert!(out.contains("impl :: singer_sdk :: schema :: Schema for Pair"));
         assert!(out.contains("impl :: singer_sdk :: settings :: Settings for Pair"));
         assert!(out.contains(":: singer_sdk :: __private :: Value :: Null"));
+        assert!(!out.contains("Record"));
+    }
+
+    #[test]
+    fn named_structs_get_a_record_stub() {
+        let input: DeriveInput = parse_quote!(
+            struct Row<T> {
+                id: T,
+            }
+        );
+        let error = syn::Error::new_spanned(&input.ident, "nope");
+        let out = derive(&input, Derive::Schema, &error).to_string();
+        assert!(
+            out.contains("impl < T > :: singer_sdk :: record :: Record for Row < T > { }"),
+            "{out}"
+        );
+        let out = derive(&input, Derive::Settings, &error).to_string();
+        assert!(!out.contains("Record"), "{out}");
     }
 }

@@ -37,6 +37,21 @@ use crate::ast::Derive;
 ///   `exclusive_maximum`, `multiple_of`, `min_length`, `max_length`, `examples`, and on fields
 ///   `with = "path"` (a `fn() -> serde_json::Value` giving the field's whole schema).
 ///
+/// A struct with named fields also gets `singer_sdk::record::Record`, which tells the tap
+/// runtime the stream's keys, so the stream does not repeat them:
+///
+/// - `#[schema(key)]` on fields: the primary key, in declaration order (several fields make a
+///   composite key); each field's type must be a `singer_sdk::record::KeyProperty` (an
+///   integer, string, bool or date/time, never an `Option`).
+/// - `#[schema(replication_key)]` on one field: the replication key; its type must be a
+///   `singer_sdk::record::ReplicationKey` (a chrono date-time or date, an integer, a float, a
+///   string, or an `Option` of one), read straight from the field on every record.
+/// - Or on the struct, naming Rust fields: `#[schema(key_properties = ["id", "org_id"],
+///   replication_key = "updated_at")]`.
+///
+/// Key names are the *serialized* property names. A key cannot be skipped, flattened or
+/// `skip_serializing_if` (it must be in every record).
+///
 /// ```ignore
 /// use singer_sdk::Schema;
 ///
@@ -45,11 +60,14 @@ use crate::ast::Derive;
 /// #[serde(rename_all = "camelCase")]
 /// struct Customer {
 ///     /// Primary key.
+///     #[schema(key)]
 ///     id: i64,
 ///     #[schema(format = "email", max_length = 320)]
 ///     email: Option<String>,
+///     #[schema(replication_key)]
 ///     updated_at: chrono::DateTime<chrono::Utc>,
 /// }
+/// // Customer::key_properties() == ["id"], Customer::replication_key() == Some("updatedAt")
 /// ```
 #[proc_macro_derive(Schema, attributes(schema))]
 pub fn derive_schema(input: TokenStream) -> TokenStream {

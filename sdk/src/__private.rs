@@ -160,6 +160,3 @@ pub fn key_properties(
 
 /// Compiles only when `T` can be a key property (the error names `T`).
 pub const fn assert_key_property<T: crate::record::KeyProperty + ?Sized>() {}
-
-/// Compiles only when `T` can be a replication key (the error names `T`).
-pub const fn assert_replication_key<T: crate::record::ReplicationKey + ?Sized>() {}

@@ -55,7 +55,7 @@ use serde_json::Value;
 /// ```
 /// use singer_sdk::record::{KeyRef, Record};
 ///
-/// struct Event { id: String, at: i64 }
+/// struct Event { at: i64 }
 ///
 /// impl Record for Event {
 ///     fn replication_key() -> Option<&'static str> {
@@ -66,7 +66,7 @@ use serde_json::Value;
 ///     }
 /// }
 ///
-/// let event = Event { id: "e1".into(), at: 5 };
+/// let event = Event { at: 5 };
 /// assert!(Event::key_properties().is_empty());
 /// assert_eq!(event.replication_value(), Some(KeyRef::Integer(5)));
 /// ```
@@ -614,7 +614,10 @@ mod tests {
     #[test]
     fn times_keep_their_style() {
         let utc = Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).unwrap();
-        assert_eq!(utc.key_ref(), KeyRef::Time(utc.fixed_offset(), TimeStyle::Utc));
+        assert_eq!(
+            utc.key_ref(),
+            KeyRef::Time(utc.fixed_offset(), TimeStyle::Utc)
+        );
         let east = FixedOffset::east_opt(2 * 3600).unwrap();
         let offset = utc.with_timezone(&east);
         let KeyRef::Time(instant, TimeStyle::Offset) = offset.key_ref() else {

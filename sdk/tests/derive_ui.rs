@@ -7,6 +7,7 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/schema/*.rs");
     cases.compile_fail("tests/ui/settings/*.rs");
+    cases.compile_fail("tests/ui/record/*.rs");
     cases.compile_fail("tests/ui/main/*.rs");
     cases.pass("tests/ui/pass/*.rs");
 }
