@@ -296,7 +296,7 @@ mod tests {
             },
             "flattening_enabled": true
         });
-        let problems = parse(config.as_object().unwrap()).unwrap_err();
+        let problems = parse(&MapOptions::from_config(config.as_object().unwrap()).unwrap()).unwrap_err();
         let all = problems.join("\n");
         for needle in [
             "__else__",
@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn reads_flattening_and_faker() {
         let config = json!({"flattening_enabled": true, "flattening_max_depth": 2, "flattening_separator": ".", "faker_config": {"seed": 123_456}});
-        let parsed = parse(config.as_object().unwrap()).unwrap();
+        let parsed = parse(&MapOptions::from_config(config.as_object().unwrap()).unwrap()).unwrap();
         assert_eq!(
             parsed.flattening,
             Some(Flattening {
@@ -326,6 +326,6 @@ mod tests {
         );
         assert_eq!(parsed.faker_seed, Some(seed_from("123456")));
         let depth0 = json!({"flattening_enabled": true, "flattening_max_depth": 0});
-        assert_eq!(parse(depth0.as_object().unwrap()).unwrap().flattening, None);
+        assert_eq!(parse(&MapOptions::from_config(depth0.as_object().unwrap()).unwrap()).unwrap().flattening, None);
     }
 }

@@ -106,11 +106,14 @@ pub trait Target: Sized + Send + Sync + 'static {
 /// #     fn connect(_: Self::Settings, _: &TargetOptions) -> singer_sdk::Result<Self> { Ok(TargetNull) }
 /// #     fn open_sink(self: Arc<Self>, _: &StreamSchema) -> singer_sdk::Result<Discard> { Ok(Discard) }
 /// # }
-/// // #[singer_sdk::main]
-/// fn main() -> Run<TargetNull> {
-///     Run::new()
-/// }
-/// # let _ = main();
+/// // In a binary crate, all of `main`:
+/// //
+/// //     #[singer_sdk::main]
+/// //     fn main() -> Run<TargetNull> {
+/// //         Run::new()
+/// //     }
+/// let run: Run<TargetNull> = Run::new();
+/// # let _ = run;
 /// ```
 #[derive(Debug)]
 pub struct Run<T>(PhantomData<fn() -> T>);
