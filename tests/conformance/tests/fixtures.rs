@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Value, json};
-use singer_conformance::{Mapper, Outcome, Program, Selection, Tap, Target, Verify, libtest};
+use singer_conformance::{
+    Connector, Mapper, Outcome, Program, Selection, Suite, Tap, Target, Verify, libtest,
+};
 
 const FIXTURE_TAP: &str = env!("CARGO_BIN_EXE_fixture-tap");
 const FIXTURE_TARGET: &str = env!("CARGO_BIN_EXE_fixture-target");
@@ -327,6 +329,24 @@ fn hung_connectors_fail_in_time() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The suite on the well-behaved fixture (every check must pass), then one case per check on
+/// the fixture broken for it (that check must fail).
+fn suite_trials<S: Suite>(fixture: fn(&str) -> Connector<S>) -> Vec<Trial> {
+    let good = libtest::trials(&fixture(""), &Selection::all()).expect("fixture context");
+    let mut trials: Vec<Trial> = good
+        .into_iter()
+        .map(|t| t.with_kind("well-behaved"))
+        .collect();
+    trials.extend(Connector::<S>::checks().map(|check| {
+        Trial::test(check.id, move || {
+            let report = fixture(check.id).run(&Selection::all().suite(check.id))?;
+            must_fail(&report, check.id)
+        })
+        .with_kind("must-fail")
+    }));
+    trials
+}
+
 fn main() -> std::process::ExitCode {
     let arguments = Arguments::from_args();
     let mut trials = vec![
@@ -339,45 +359,8 @@ fn main() -> std::process::ExitCode {
         Trial::test("cli_exit_codes_and_formats", cli_exit_codes_and_formats),
         Trial::test("hung_connectors_fail_in_time", hung_connectors_fail_in_time),
     ];
-    let kind = |trial: Trial, kind: &str| trial.with_kind(kind);
-    let good_tap = libtest::trials(&tap(""), &Selection::all()).expect("tap context");
-    trials.extend(good_tap.into_iter().map(|t| kind(t, "well-behaved")));
-    let good_target = libtest::trials(&target(""), &Selection::all()).expect("target context");
-    trials.extend(good_target.into_iter().map(|t| kind(t, "well-behaved")));
-    let good_mapper = libtest::trials(&mapper(""), &Selection::all()).expect("mapper context");
-    trials.extend(good_mapper.into_iter().map(|t| kind(t, "well-behaved")));
-    for check in Tap::checks() {
-        trials.push(kind(
-            Trial::test(check.id, move || {
-                must_fail(
-                    &tap(check.id).run(&Selection::all().suite(check.id))?,
-                    check.id,
-                )
-            }),
-            "must-fail",
-        ));
-    }
-    for check in Target::checks() {
-        trials.push(kind(
-            Trial::test(check.id, move || {
-                must_fail(
-                    &target(check.id).run(&Selection::all().suite(check.id))?,
-                    check.id,
-                )
-            }),
-            "must-fail",
-        ));
-    }
-    for check in Mapper::checks() {
-        trials.push(kind(
-            Trial::test(check.id, move || {
-                must_fail(
-                    &mapper(check.id).run(&Selection::all().suite(check.id))?,
-                    check.id,
-                )
-            }),
-            "must-fail",
-        ));
-    }
+    trials.extend(suite_trials(tap));
+    trials.extend(suite_trials(target));
+    trials.extend(suite_trials(mapper));
     libtest_mimic::run(&arguments, trials).exit_code()
 }
