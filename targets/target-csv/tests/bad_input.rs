@@ -7,8 +7,9 @@ use std::path::Path;
 use target_test_support::csv::{assert_acknowledged_state_is_durable, read_csv};
 use target_test_support::{Dest, Target, assert_fails, states, stderr};
 
-const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 use serde_json::{Value, json};
+
+const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 
 const SCHEMA: &str = r#"{"type": "SCHEMA", "stream": "items", "key_properties": ["id"], "schema": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}}"#;
 

@@ -4,10 +4,11 @@
 
 use chrono::{FixedOffset, Utc};
 use target_test_support::csv::{read_csv, read_table};
-use target_test_support::{Dest, Target, assert_ok, states, stdout};
+use target_test_support::{Dest, FILE_TARGET_CAPABILITIES, Target, assert_ok, states, stdout};
+
+use serde_json::{Value, json};
 
 const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
-use serde_json::{Value, json};
 
 fn schema(stream: &str, properties: &Value) -> String {
     json!({"type": "SCHEMA", "stream": stream, "key_properties": [], "schema": {"type": "object", "properties": properties}})
@@ -310,24 +311,9 @@ fn states_pass_through_from_a_file_input() {
 
 #[test]
 fn about_lists_the_settings_and_capabilities() {
-    let output = TARGET
-        .command()
-        .args(["--about", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_ok(&output);
-    let about: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let about = TARGET.about();
     assert_eq!(about["name"], "target-csv");
-    assert_eq!(
-        about["capabilities"],
-        json!([
-            "about",
-            "stream-maps",
-            "schema-flattening",
-            "structured-logging",
-            "validate-records"
-        ])
-    );
+    assert_eq!(about["capabilities"], json!(FILE_TARGET_CAPABILITIES));
     let settings = about["settings"]["properties"].as_object().unwrap();
     for name in [
         "output_path",

@@ -10,8 +10,9 @@ use std::time::Duration;
 use target_test_support::csv::{read_csv, read_table};
 use target_test_support::{Dest, Target, assert_ok, states, stderr};
 
-const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 use serde_json::{Value, json};
+
+const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 
 const SCHEMA: &str = r#"{"type": "SCHEMA", "stream": "items", "key_properties": ["id"], "schema": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "note": {"type": ["string", "null"]}}}}"#;
 
@@ -126,12 +127,7 @@ fn kill_and_resume() {
     );
 
     // A torn last row, as a kill in the middle of a write would leave it.
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(dir.csv("items"))
-        .unwrap();
-    file.write_all(TORN.as_bytes()).unwrap();
-    drop(file);
+    tear_last_row(&dir);
 
     // Resume: the SCHEMA, then everything after the last acknowledged STATE.
     let state_line = json!({"type": "STATE", "value": last}).to_string();
@@ -172,12 +168,7 @@ fn torn_last_row_is_repaired_on_the_next_run() {
     let output = TARGET.run_stdin(&config, &joined(&lines[..7]));
     assert_ok(&output);
     assert_eq!(states(&output), [json!({"position": 5})]);
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(dir.csv("items"))
-        .unwrap();
-    file.write_all(TORN.as_bytes()).unwrap();
-    drop(file);
+    tear_last_row(&dir);
 
     let mut resumed = vec![SCHEMA.to_owned()];
     resumed.extend_from_slice(&lines[7..]);
@@ -210,4 +201,13 @@ fn torn_header_starts_the_file_over() {
     assert_ok(&output);
     assert_eq!(id_counts(&dir).len(), 3);
     assert_eq!(read_csv(&dir.csv("items"))[0], ["id", "name", "note"]);
+}
+
+/// Appends a torn last row to `items.csv`, as a kill in the middle of a write would leave it.
+fn tear_last_row(dir: &Dest) {
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.csv("items"))
+        .unwrap();
+    file.write_all(TORN.as_bytes()).unwrap();
 }

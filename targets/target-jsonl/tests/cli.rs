@@ -7,7 +7,7 @@ use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use target_test_support::{Target, assert_ok, states, stderr};
+use target_test_support::{FILE_TARGET_CAPABILITIES, Target, assert_ok, states, stderr};
 
 const TARGET: Target = Target::jsonl(env!("CARGO_BIN_EXE_target-jsonl"));
 
@@ -50,20 +50,9 @@ fn ids(records: &[Value]) -> Vec<u64> {
 
 #[test]
 fn about_lists_settings_and_capabilities() {
-    let output = TARGET.run(&["--about", "--format", "json"], b"");
-    assert_ok(&output);
-    let about: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let about = TARGET.about();
     assert_eq!(about["name"], "target-jsonl");
-    assert_eq!(
-        about["capabilities"],
-        json!([
-            "about",
-            "stream-maps",
-            "schema-flattening",
-            "structured-logging",
-            "validate-records"
-        ])
-    );
+    assert_eq!(about["capabilities"], json!(FILE_TARGET_CAPABILITIES));
     let settings = &about["settings"]["properties"];
     assert_eq!(settings["destination_path"]["default"], "output");
     assert_eq!(settings["do_timestamp_file"]["default"], false);

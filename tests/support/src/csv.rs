@@ -146,22 +146,7 @@ pub fn assert_acknowledged_state_is_durable(dest: &Dest, input: &[u8], emitted: 
 /// # Errors
 /// When a file cannot be read, is not UTF-8, or does not end with `\r\n`.
 pub fn dump(out: &Path) -> Result<Content, String> {
-    let mut content = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return Ok(content);
-    };
-    for entry in entries {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if !text.is_empty() && !text.ends_with("\r\n") {
-            return Err(format!("{} does not end with \\r\\n", path.display()));
-        }
-        let records = text.split_terminator("\r\n").map(Value::from).collect();
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        content.insert(name.into_owned(), records);
-    }
-    Ok(content)
+    crate::expected::text_files(out, "\r\n")
 }
 
 /// The `id`s loaded into stream `conformance_kill` of the destination directory `out`.

@@ -165,6 +165,33 @@ fn case(target: Target, path: &Path) -> Result<(), Failed> {
     compare(&want, &found).map_err(Failed::from)
 }
 
+/// Every file of the directory `out` (none if it does not exist), as the strings between its
+/// `terminator`s; each file must be UTF-8 and end with one (or be empty).
+///
+/// # Errors
+/// When a file cannot be read or does not.
+pub fn text_files(out: &Path, terminator: &str) -> Result<Content, String> {
+    let mut content = Content::new();
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(content);
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if !text.is_empty() && !text.ends_with(terminator) {
+            return Err(format!(
+                "{} does not end with {terminator:?}",
+                path.display()
+            ));
+        }
+        let rows = text.split_terminator(terminator).map(Value::from).collect();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        content.insert(name.into_owned(), rows);
+    }
+    Ok(content)
+}
+
 /// The first difference between the expected and the found destination.
 fn compare(want: &Content, found: &Content) -> Result<(), String> {
     let names = |c: &Content| c.keys().cloned().collect::<Vec<_>>();

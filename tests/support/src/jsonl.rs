@@ -1,7 +1,7 @@
 //! What only target-jsonl's tests need: its file-naming rule, a parsed input to check
 //! acknowledged states against, and how to read its destination back.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -9,22 +9,16 @@ use serde_json::{Map, Value};
 use crate::Dest;
 use crate::expected::Content;
 
-/// The file name target-jsonl uses for a stream (its documented rule).
+/// The file name target-jsonl uses for a stream (its documented rule): letters, digits, `-`,
+/// `_` and `.` kept, anything else and a leading `.` written as `_`.
 #[must_use]
 pub fn file_name(stream: &str) -> String {
-    let mut name: String = stream
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if name.starts_with('.') {
-        name.replace_range(..1, "_");
-    }
+    let safe = |(i, c): (usize, char)| match c {
+        '.' if i == 0 => '_',
+        c if c.is_alphanumeric() || "-_.".contains(c) => c,
+        _ => '_',
+    };
+    let name: String = stream.chars().enumerate().map(safe).collect();
     format!("{name}.jsonl")
 }
 
@@ -99,24 +93,9 @@ impl Input {
 /// Every file of the destination directory `out`, as its lines (each a string, byte for byte).
 ///
 /// # Errors
-/// When a file cannot be read or is not UTF-8 text.
+/// When a file cannot be read, is not UTF-8, or does not end with a newline.
 pub fn dump(out: &Path) -> Result<Content, String> {
-    let mut content = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return Ok(content);
-    };
-    for entry in entries {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if !text.is_empty() && !text.ends_with('\n') {
-            return Err(format!("{} does not end with a newline", path.display()));
-        }
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let lines = text.split_terminator('\n').map(Value::from).collect();
-        content.insert(name.into_owned(), lines);
-    }
-    Ok(content)
+    crate::expected::text_files(out, "\n")
 }
 
 /// The `id`s loaded into stream `conformance_kill` of the destination directory `out`.

@@ -32,6 +32,15 @@ pub use run::{
     states, stderr, stdout,
 };
 
+/// The capabilities every file target of this repository declares in `--about`, in order.
+pub const FILE_TARGET_CAPABILITIES: [&str; 5] = [
+    "about",
+    "stream-maps",
+    "schema-flattening",
+    "structured-logging",
+    "validate-records",
+];
+
 /// A target binary, the setting that names its destination and how that destination is
 /// called inside a scratch directory.
 #[derive(Debug, Clone, Copy)]

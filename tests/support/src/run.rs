@@ -63,6 +63,17 @@ impl Target {
         output
     }
 
+    /// `--about --format json`, parsed.
+    ///
+    /// # Panics
+    /// When the run fails or its stdout is not JSON.
+    #[must_use]
+    pub fn about(&self) -> Value {
+        let output = self.run(&["--about", "--format", "json"], b"");
+        assert_ok(&output);
+        serde_json::from_slice(&output.stdout).expect("`--about --format json` prints JSON")
+    }
+
     /// Runs `--config config --input input`.
     ///
     /// # Panics
