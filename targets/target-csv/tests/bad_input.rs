@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
+use serde_json::{Value, json};
+
 use target_test_support::csv::{assert_acknowledged_state_is_durable, read_csv};
 use target_test_support::{Dest, Target, assert_fails, states, stderr};
-
-use serde_json::{Value, json};
 
 const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 

@@ -3,10 +3,11 @@
 //! `--about` and `--version`.
 
 use chrono::{FixedOffset, Utc};
-use target_test_support::csv::{read_csv, read_table};
-use target_test_support::{Dest, FILE_TARGET_CAPABILITIES, Target, assert_ok, states, stdout};
 
 use serde_json::{Value, json};
+
+use target_test_support::csv::{read_csv, read_table};
+use target_test_support::{Dest, FILE_TARGET_CAPABILITIES, Target, assert_ok, states, stdout};
 
 const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 

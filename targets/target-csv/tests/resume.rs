@@ -7,10 +7,10 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use target_test_support::csv::{read_csv, read_table};
 use target_test_support::{Dest, Target, assert_ok, states, stderr};
-
-use serde_json::{Value, json};
 
 const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 

@@ -1,14 +1,9 @@
 //! The Singer conformance suites on target-jsonl, one test case per check, then what it must write
 //! for each scenario (`tests/expected/`): `cargo test -p target-jsonl --test conformance`.
 
-use std::path::Path;
-
 use target_test_support::{Target, expected};
 
 fn main() -> std::process::ExitCode {
     let target = Target::jsonl(env!("CARGO_BIN_EXE_target-jsonl"));
-    expected::run(
-        target,
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected"),
-    )
+    expected::run(target, env!("CARGO_MANIFEST_DIR"))
 }

@@ -30,15 +30,17 @@ use crate::{Target, assert_fails, assert_loaded, states};
 pub type Content = BTreeMap<String, Vec<Value>>;
 
 /// Runs the conformance test of `target` as a libtest binary: the harness's target suites on
-/// it, and one case per file of `expected` (plus one checking every scenario has a file).
+/// it, and one case per file of `<crate>/tests/expected/` (plus one checking every scenario
+/// has a file), `crate_dir` being the target crate's `CARGO_MANIFEST_DIR`.
 #[must_use]
-pub fn run(target: Target, expected: &Path) -> ExitCode {
+pub fn run(target: Target, crate_dir: &str) -> ExitCode {
     let arguments = Arguments::from_args();
+    let expected = Path::new(crate_dir).join("tests/expected");
     let mut trials = match harness(target) {
         Ok(trials) => trials,
         Err(e) => vec![Trial::test("conformance harness", move || Err(e.into()))],
     };
-    let files = expected_files(expected);
+    let files = expected_files(&expected);
     let names: Vec<String> = files.iter().map(|(name, _)| name.clone()).collect();
     trials.push(Trial::test("expected.every-scenario", move || {
         every_scenario(&names)
