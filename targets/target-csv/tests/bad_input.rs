@@ -2,14 +2,14 @@
 //! stream (and line or file), without a panic, and acknowledges no state past the last
 //! durable write.
 
-mod common;
-
 use std::path::Path;
 
-use common::{
-    Dir, assert_acknowledged_state_is_durable, assert_failure, emitted_states, read_csv, run_stdin,
-};
 use serde_json::{Value, json};
+
+use target_test_support::csv::{assert_acknowledged_state_is_durable, read_csv};
+use target_test_support::{Dest, Target, assert_fails, states, stderr};
+
+const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 
 const SCHEMA: &str = r#"{"type": "SCHEMA", "stream": "items", "key_properties": ["id"], "schema": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}}"#;
 
@@ -36,12 +36,12 @@ fn input_with(bad: &[u8]) -> Vec<u8> {
 /// Runs `input` with every state acknowledged as soon as possible, and checks the failure:
 /// the report holds `needles`, the only state acknowledged is STATE 1 (or none), and the
 /// rows it covers are in the file.
-fn check(input: &[u8], needles: &[&str]) -> Dir {
-    let dir = Dir::new();
+fn check(input: &[u8], needles: &[&str]) -> Dest {
+    let dir = TARGET.dest();
     let config = dir.config(&json!({"batch_wait_limit_seconds": 0}));
-    let output = run_stdin(&config, input);
-    assert_failure(&output, needles);
-    let emitted = emitted_states(&output);
+    let output = TARGET.run_stdin(&config, input);
+    assert_fails(&output, 1, needles);
+    let emitted = states(&output);
     assert!(
         emitted.is_empty() || emitted == [json!({"position": 1})],
         "state past the failure: {emitted:?}"
@@ -116,43 +116,44 @@ fn invalid_utf8() {
 
 #[test]
 fn output_path_is_a_file() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let file = dir.write("not-a-dir", "x");
     let config = dir.write("config.json", json!({"output_path": file}).to_string());
-    let output = run_stdin(&config, &input_with(b""));
+    let output = TARGET.run_stdin(&config, &input_with(b""));
     let exit = output.status.code();
-    assert_failure(&output, &["output_path", "not-a-dir", "not a directory"]);
+    assert_fails(&output, 1, &["output_path", "not-a-dir", "not a directory"]);
     assert_eq!(exit, Some(1));
-    assert!(emitted_states(&output).is_empty());
+    assert!(states(&output).is_empty());
 }
 
 #[test]
 fn output_path_under_a_file() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let file = dir.write("plain", "x");
     let config = dir.write(
         "config.json",
         json!({"output_path": file.join("sub")}).to_string(),
     );
-    let output = run_stdin(&config, &input_with(b""));
-    assert_failure(&output, &["cannot create output directory", "plain/sub"]);
-    assert!(emitted_states(&output).is_empty());
+    let output = TARGET.run_stdin(&config, &input_with(b""));
+    assert_fails(&output, 1, &["cannot create output directory", "plain/sub"]);
+    assert!(states(&output).is_empty());
 }
 
 #[test]
 fn stream_file_is_a_directory() {
     // The first stream loads; the second's file is a directory.
     let bad = br#"{"type": "SCHEMA", "stream": "blocked", "key_properties": [], "schema": {"type": "object", "properties": {"a": {"type": "string"}}}}"#;
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     std::fs::create_dir_all(dir.out().join("blocked.csv")).unwrap();
     let config = dir.config(&json!({"batch_wait_limit_seconds": 0}));
     let input = input_with(bad);
-    let output = run_stdin(&config, &input);
-    assert_failure(
+    let output = TARGET.run_stdin(&config, &input);
+    assert_fails(
         &output,
+        1,
         &["stream `blocked`", "blocked.csv", "is a directory"],
     );
-    assert_eq!(emitted_states(&output), [json!({"position": 1})]);
+    assert_eq!(states(&output), [json!({"position": 1})]);
     // Rows 1 and 2 are acknowledged; row 3 may be written too (drained with `full`), but
     // nothing acknowledges it, so a resumed run sends it again.
     assert_eq!(ids(&dir.csv("items"))[..2], ["1", "2"]);
@@ -161,7 +162,7 @@ fn stream_file_is_a_directory() {
 #[test]
 fn read_only_directory() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     std::fs::create_dir_all(dir.out()).unwrap();
     std::fs::set_permissions(dir.out(), std::fs::Permissions::from_mode(0o555)).unwrap();
     if std::fs::write(dir.out().join("probe"), "x").is_ok() {
@@ -170,29 +171,31 @@ fn read_only_directory() {
         return;
     }
     let config = dir.config(&json!({}));
-    let output = run_stdin(&config, &input_with(b""));
-    assert_failure(
+    let output = TARGET.run_stdin(&config, &input_with(b""));
+    assert_fails(
         &output,
+        1,
         &["stream `items`", "items.csv", "ermission denied"],
     );
-    assert!(emitted_states(&output).is_empty());
+    assert!(states(&output).is_empty());
 }
 
 /// The file of a stream is a symlink to `/dev/full`: every write fails with ENOSPC.
-fn full_disk(dir: &Dir, stream: &str) {
+fn full_disk(dir: &Dest, stream: &str) {
     std::fs::create_dir_all(dir.out()).unwrap();
     std::os::unix::fs::symlink("/dev/full", dir.csv(stream)).unwrap();
 }
 
 #[test]
 fn disk_full() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     full_disk(&dir, "items");
     let config = dir.config(&json!({}));
     let input = format!("{SCHEMA}\n{}\n{}\n{STATE_1}\n", record(1), record(2));
-    let output = run_stdin(&config, input.as_bytes());
-    assert_failure(
+    let output = TARGET.run_stdin(&config, input.as_bytes());
+    assert_fails(
         &output,
+        1,
         &[
             "stream `items`",
             "cannot write 2 records",
@@ -200,17 +203,14 @@ fn disk_full() {
             "No space left on device",
         ],
     );
-    assert!(
-        emitted_states(&output).is_empty(),
-        "state for records not written"
-    );
+    assert!(states(&output).is_empty(), "state for records not written");
 }
 
 #[test]
 fn disk_full_after_a_durable_state() {
     // `items` loads and its state is acknowledged; then `full` cannot be written: the state
     // after `full`'s records is never acknowledged.
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     full_disk(&dir, "full");
     let config = dir.config(&json!({"batch_wait_limit_seconds": 0}));
     let bad = [
@@ -219,9 +219,9 @@ fn disk_full_after_a_durable_state() {
     ]
     .join("\n");
     let input = input_with(bad.as_bytes());
-    let output = run_stdin(&config, &input);
-    assert_failure(&output, &["stream `full`", "No space left on device"]);
-    assert_eq!(emitted_states(&output), [json!({"position": 1})]);
+    let output = TARGET.run_stdin(&config, &input);
+    assert_fails(&output, 1, &["stream `full`", "No space left on device"]);
+    assert_eq!(states(&output), [json!({"position": 1})]);
     // Rows 1 and 2 are acknowledged; row 3 may be written too (drained together with
     // `full`), but nothing acknowledges it, so a resumed run sends it again.
     assert_eq!(ids(&dir.csv("items"))[..2], ["1", "2"]);
@@ -229,7 +229,7 @@ fn disk_full_after_a_durable_state() {
 
 #[test]
 fn bad_settings_exit_2() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let cases: [(Value, &str); 4] = [
         (
             json!({"timestamp_timezone": "Mars/Olympus"}),
@@ -241,8 +241,8 @@ fn bad_settings_exit_2() {
     ];
     for (config, needle) in cases {
         let config = dir.config(&config);
-        let output = run_stdin(&config, SCHEMA.as_bytes());
-        let err = common::stderr(&output);
+        let output = TARGET.run_stdin(&config, SCHEMA.as_bytes());
+        let err = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{err}");
         assert!(
             err.contains(needle) && err.contains("config is not valid"),
@@ -254,20 +254,21 @@ fn bad_settings_exit_2() {
 
 #[test]
 fn upsert_is_refused() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let config = dir.config(&json!({"load_method": "upsert"}));
-    let output = run_stdin(&config, input_with(b"").as_slice());
-    assert_failure(&output, &["upsert", "append-only"]);
+    let output = TARGET.run_stdin(&config, input_with(b"").as_slice());
+    assert_fails(&output, 1, &["upsert", "append-only"]);
 }
 
 #[test]
 fn two_streams_one_file() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let config = dir.config(&json!({"file_naming_scheme": "all.csv"}));
     let other = br#"{"type": "SCHEMA", "stream": "other", "key_properties": [], "schema": {"type": "object", "properties": {"a": {"type": "string"}}}}"#;
-    let output = run_stdin(&config, &input_with(other));
-    assert_failure(
+    let output = TARGET.run_stdin(&config, &input_with(other));
+    assert_fails(
         &output,
+        1,
         &["`items` and `other`", "all.csv", "{stream_name}"],
     );
 }

@@ -2,13 +2,14 @@
 //! widened when needed), replacing, escaping, sorting, metadata columns; and the CLI's
 //! `--about` and `--version`.
 
-mod common;
-
 use chrono::{FixedOffset, Utc};
-use common::{
-    Dir, assert_success, command, emitted_states, read_csv, read_table, run_stdin, stdout,
-};
+
 use serde_json::{Value, json};
+
+use target_test_support::csv::{read_csv, read_table};
+use target_test_support::{Dest, FILE_TARGET_CAPABILITIES, Target, assert_ok, states, stdout};
+
+const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 
 fn schema(stream: &str, properties: &Value) -> String {
     json!({"type": "SCHEMA", "stream": stream, "key_properties": [], "schema": {"type": "object", "properties": properties}})
@@ -29,14 +30,14 @@ fn id_name() -> Value {
     json!({"id": {"type": "integer"}, "name": {"type": ["string", "null"]}})
 }
 
-fn load(dir: &Dir, config: &Value, lines: &[String]) {
-    let output = run_stdin(&dir.config(config), &input(lines));
-    assert_success(&output);
+fn load(dir: &Dest, config: &Value, lines: &[String]) {
+    let output = TARGET.run_stdin(dir.config(config), &input(lines));
+    assert_ok(&output);
 }
 
 #[test]
 fn appending_across_runs_keeps_one_header() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let lines = |from: u64| {
         let mut lines = vec![schema("s", &id_name())];
         lines.extend(
@@ -67,7 +68,7 @@ fn appending_across_runs_keeps_one_header() {
 
 #[test]
 fn a_later_run_with_new_columns_widens_the_file() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     load(
         &dir,
         &json!({}),
@@ -98,7 +99,7 @@ fn a_later_run_with_new_columns_widens_the_file() {
 #[test]
 fn an_existing_header_is_kept_in_its_order() {
     // A file made elsewhere: other column order, a column the schema lacks, a BOM.
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     std::fs::create_dir_all(dir.out()).unwrap();
     std::fs::write(dir.csv("s"), "\u{feff}name,legacy,id\r\nold,x,0\r\n").unwrap();
     load(
@@ -115,7 +116,7 @@ fn an_existing_header_is_kept_in_its_order() {
 
 #[test]
 fn replace_file_starts_over_once_per_run() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     load(
         &dir,
         &json!({}),
@@ -145,7 +146,7 @@ fn replace_file_starts_over_once_per_run() {
 
 #[test]
 fn file_naming_scheme_with_datestamp_timestamp_and_subdirectories() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let zone = FixedOffset::east_opt(14 * 3600).unwrap();
     let before = Utc::now().with_timezone(&zone);
     let config = json!({
@@ -185,12 +186,13 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn default_output_path_is_the_working_directory() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let config = dir.write("config.json", "{}");
-    let mut child = command()
+    let mut child = TARGET
+        .command()
         .arg("--config")
         .arg(&config)
-        .current_dir(dir.0.path())
+        .current_dir(dir.root())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -206,13 +208,13 @@ fn default_output_path_is_the_working_directory() {
             ]))
             .unwrap();
     }
-    assert_success(&child.wait_with_output().unwrap());
+    assert_ok(&child.wait_with_output().unwrap());
     assert_eq!(read_csv(&dir.path("s.csv")), [["id", "name"], ["1", ""]]);
 }
 
 #[test]
 fn escape_character_escapes_quotes() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let lines = [
         schema("s", &id_name()),
         record("s", &json!({"id": 1, "name": "say \"hi\""})),
@@ -236,7 +238,7 @@ fn escape_character_escapes_quotes() {
 
 #[test]
 fn records_sorted_within_a_batch() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let mut lines = vec![schema("s", &id_name())];
     for id in [3, 1, 2] {
         lines.push(record("s", &json!({"id": id})));
@@ -249,7 +251,7 @@ fn records_sorted_within_a_batch() {
 
 #[test]
 fn metadata_columns_and_normalised_date_times() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let properties =
         json!({"id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}});
     let lines = [
@@ -267,7 +269,7 @@ fn metadata_columns_and_normalised_date_times() {
 
 #[test]
 fn a_symlinked_file_is_widened_in_place() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let real = dir.path("real");
     std::fs::create_dir_all(&real).unwrap();
     std::fs::create_dir_all(dir.out()).unwrap();
@@ -296,40 +298,23 @@ fn a_symlinked_file_is_widened_in_place() {
 
 #[test]
 fn states_pass_through_from_a_file_input() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let lines = [
         schema("s", &id_name()),
         record("s", &json!({"id": 1})),
         json!({"type": "STATE", "value": {"bookmarks": {"s": {"id": 1}}}}).to_string(),
     ];
     let path = dir.write("input.jsonl", input(&lines));
-    let output = common::run_file(&dir.config(&json!({})), &path);
-    assert_success(&output);
-    assert_eq!(
-        emitted_states(&output),
-        [json!({"bookmarks": {"s": {"id": 1}}})]
-    );
+    let output = TARGET.run_file(dir.config(&json!({})), &path);
+    assert_ok(&output);
+    assert_eq!(states(&output), [json!({"bookmarks": {"s": {"id": 1}}})]);
 }
 
 #[test]
 fn about_lists_the_settings_and_capabilities() {
-    let output = command()
-        .args(["--about", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_success(&output);
-    let about: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let about = TARGET.about();
     assert_eq!(about["name"], "target-csv");
-    assert_eq!(
-        about["capabilities"],
-        json!([
-            "about",
-            "stream-maps",
-            "schema-flattening",
-            "structured-logging",
-            "validate-records"
-        ])
-    );
+    assert_eq!(about["capabilities"], json!(FILE_TARGET_CAPABILITIES));
     let settings = about["settings"]["properties"].as_object().unwrap();
     for name in [
         "output_path",
@@ -353,11 +338,12 @@ fn about_lists_the_settings_and_capabilities() {
         "{stream_name}.csv"
     );
     assert_eq!(settings["timestamp_format"]["default"], "%Y-%m-%d.T%H%M%S");
-    let markdown = command()
+    let markdown = TARGET
+        .command()
         .args(["--about", "--format", "markdown"])
         .output()
         .unwrap();
     assert!(stdout(&markdown).contains("| file_naming_scheme |"));
-    let version = command().arg("--version").output().unwrap();
+    let version = TARGET.command().arg("--version").output().unwrap();
     assert!(stdout(&version).starts_with("target-csv v"));
 }

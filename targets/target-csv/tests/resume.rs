@@ -1,18 +1,18 @@
 //! Kill-and-resume: a run killed with SIGKILL, resumed from the last state it acknowledged,
 //! loses no record; a torn last row left in the file is repaired by the next run.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{
-    Dir, assert_success, command, emitted_states, read_csv, read_table, run_stdin, stderr,
-};
 use serde_json::{Value, json};
+
+use target_test_support::csv::{read_csv, read_table};
+use target_test_support::{Dest, Target, assert_ok, states, stderr};
+
+const TARGET: Target = Target::csv(env!("CARGO_BIN_EXE_target-csv"));
 
 const SCHEMA: &str = r#"{"type": "SCHEMA", "stream": "items", "key_properties": ["id"], "schema": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "note": {"type": ["string", "null"]}}}}"#;
 
@@ -44,7 +44,7 @@ fn joined(lines: &[String]) -> Vec<u8> {
 }
 
 /// How often each id is in the file, checking each row is whole and its values match the id.
-fn id_counts(dir: &Dir) -> BTreeMap<u64, usize> {
+fn id_counts(dir: &Dest) -> BTreeMap<u64, usize> {
     let (header, rows) = read_table(&dir.csv("items"));
     assert_eq!(header, ["id", "name", "note"]);
     let mut counts = BTreeMap::new();
@@ -73,10 +73,11 @@ fn kill_and_resume() {
     const N: u64 = 20_000;
     let lines = input_lines(N, 500);
     let input = joined(&lines);
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let config = dir.config(&json!({"batch_size_rows": 200, "batch_wait_limit_seconds": 0}));
 
-    let mut child = command()
+    let mut child = TARGET
+        .command()
         .arg("--config")
         .arg(&config)
         .stdin(Stdio::piped())
@@ -99,15 +100,15 @@ fn kill_and_resume() {
         let _ = wait_for_kill.recv_timeout(Duration::from_secs(120));
     });
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut states: Vec<Value> = Vec::new();
+    let mut acked: Vec<Value> = Vec::new();
     let mut line = String::new();
-    while states.len() < 5 {
+    while acked.len() < 5 {
         line.clear();
         assert!(
             stdout.read_line(&mut line).unwrap() > 0,
             "the target stopped early"
         );
-        states.push(serde_json::from_str(&line).unwrap());
+        acked.push(serde_json::from_str(&line).unwrap());
     }
     child.kill().unwrap();
     child.wait().unwrap();
@@ -115,23 +116,18 @@ fn kill_and_resume() {
     feeder.join().unwrap();
     // States written before the kill and not read yet count too.
     for line in stdout.lines() {
-        states.push(serde_json::from_str(&line.unwrap()).unwrap());
+        acked.push(serde_json::from_str(&line.unwrap()).unwrap());
     }
-    let last = states.last().unwrap().clone();
+    let last = acked.last().unwrap().clone();
     let p = last["position"].as_u64().unwrap();
     assert!((2500..N).contains(&p), "position {p}");
     eprintln!(
         "killed after acknowledging position {p} ({} states)",
-        states.len()
+        acked.len()
     );
 
     // A torn last row, as a kill in the middle of a write would leave it.
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(dir.csv("items"))
-        .unwrap();
-    file.write_all(TORN.as_bytes()).unwrap();
-    drop(file);
+    tear_last_row(&dir);
 
     // Resume: the SCHEMA, then everything after the last acknowledged STATE.
     let state_line = json!({"type": "STATE", "value": last}).to_string();
@@ -140,12 +136,9 @@ fn kill_and_resume() {
     resumed.extend_from_slice(&lines[at + 1..]);
     // Batches of 200 this time (the killed run wrote each record as it came).
     let config = dir.config(&json!({"batch_size_rows": 200}));
-    let output = run_stdin(&config, &joined(&resumed));
-    assert_success(&output);
-    assert_eq!(
-        emitted_states(&output).last(),
-        Some(&json!({"position": N}))
-    );
+    let output = TARGET.run_stdin(&config, &joined(&resumed));
+    assert_ok(&output);
+    assert_eq!(states(&output).last(), Some(&json!({"position": N})));
 
     let counts = id_counts(&dir);
     for id in 0..N {
@@ -169,29 +162,24 @@ fn kill_and_resume() {
 
 #[test]
 fn torn_last_row_is_repaired_on_the_next_run() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     let config = dir.config(&json!({}));
     let lines = input_lines(10, 5);
-    let output = run_stdin(&config, &joined(&lines[..7]));
-    assert_success(&output);
-    assert_eq!(emitted_states(&output), [json!({"position": 5})]);
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(dir.csv("items"))
-        .unwrap();
-    file.write_all(TORN.as_bytes()).unwrap();
-    drop(file);
+    let output = TARGET.run_stdin(&config, &joined(&lines[..7]));
+    assert_ok(&output);
+    assert_eq!(states(&output), [json!({"position": 5})]);
+    tear_last_row(&dir);
 
     let mut resumed = vec![SCHEMA.to_owned()];
     resumed.extend_from_slice(&lines[7..]);
-    let output = run_stdin(&config, &joined(&resumed));
-    assert_success(&output);
+    let output = TARGET.run_stdin(&config, &joined(&resumed));
+    assert_ok(&output);
     assert!(
         stderr(&output).contains("incomplete last row"),
         "{}",
         stderr(&output)
     );
-    assert_eq!(emitted_states(&output), [json!({"position": 10})]);
+    assert_eq!(states(&output), [json!({"position": 10})]);
     let counts = id_counts(&dir);
     assert_eq!(
         counts.keys().copied().collect::<Vec<_>>(),
@@ -206,11 +194,20 @@ fn torn_last_row_is_repaired_on_the_next_run() {
 
 #[test]
 fn torn_header_starts_the_file_over() {
-    let dir = Dir::new();
+    let dir = TARGET.dest();
     std::fs::create_dir_all(dir.out()).unwrap();
     std::fs::write(dir.csv("items"), "id,na").unwrap();
-    let output = run_stdin(&dir.config(&json!({})), &joined(&input_lines(3, 3)));
-    assert_success(&output);
+    let output = TARGET.run_stdin(dir.config(&json!({})), &joined(&input_lines(3, 3)));
+    assert_ok(&output);
     assert_eq!(id_counts(&dir).len(), 3);
     assert_eq!(read_csv(&dir.csv("items"))[0], ["id", "name", "note"]);
+}
+
+/// Appends a torn last row to `items.csv`, as a kill in the middle of a write would leave it.
+fn tear_last_row(dir: &Dest) {
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.csv("items"))
+        .unwrap();
+    file.write_all(TORN.as_bytes()).unwrap();
 }

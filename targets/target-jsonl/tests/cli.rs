@@ -2,14 +2,14 @@
 //! `do_timestamp_file`, `compression`, the built-in `load_method`, `add_record_metadata`
 //! and `validate_records`, config from the environment.
 
-mod common;
-
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use common::{BIN, Dest, assert_ok, run, run_env, states};
+use target_test_support::{FILE_TARGET_CAPABILITIES, Target, assert_ok, states, stderr};
+
+const TARGET: Target = Target::jsonl(env!("CARGO_BIN_EXE_target-jsonl"));
 
 fn schema(stream: &str) -> String {
     json!({"type": "SCHEMA", "stream": stream, "key_properties": ["id"], "schema": {
@@ -50,20 +50,9 @@ fn ids(records: &[Value]) -> Vec<u64> {
 
 #[test]
 fn about_lists_settings_and_capabilities() {
-    let output = run(&["--about", "--format", "json"], b"");
-    assert_ok(&output);
-    let about: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let about = TARGET.about();
     assert_eq!(about["name"], "target-jsonl");
-    assert_eq!(
-        about["capabilities"],
-        json!([
-            "about",
-            "stream-maps",
-            "schema-flattening",
-            "structured-logging",
-            "validate-records"
-        ])
-    );
+    assert_eq!(about["capabilities"], json!(FILE_TARGET_CAPABILITIES));
     let settings = &about["settings"]["properties"];
     assert_eq!(settings["destination_path"]["default"], "output");
     assert_eq!(settings["do_timestamp_file"]["default"], false);
@@ -92,22 +81,23 @@ fn about_lists_settings_and_capabilities() {
         );
     }
 
-    let markdown = run(&["--about", "--format", "markdown"], b"");
+    let markdown = TARGET.run(&["--about", "--format", "markdown"], b"");
     assert_ok(&markdown);
     assert!(String::from_utf8_lossy(&markdown.stdout).contains("destination_path"));
 }
 
 #[test]
 fn version() {
-    let output = run(&["--version"], b"");
+    let output = TARGET.run(&["--version"], b"");
     assert_ok(&output);
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("target-jsonl v"));
 }
 
 #[test]
 fn defaults_write_to_output_in_the_working_directory() {
-    let dest = Dest::new();
-    let mut child = Command::new(BIN)
+    let dest = TARGET.dest();
+    let mut child = TARGET
+        .command()
         .current_dir(dest.root())
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
@@ -131,19 +121,19 @@ fn defaults_write_to_output_in_the_working_directory() {
 
 #[test]
 fn files_are_appended_across_runs() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({}));
-    assert_ok(&run(&["--config", &config], &two_streams()));
-    assert_ok(&run(&["--config", &config], &two_streams()));
+    assert_ok(&TARGET.run(&["--config", &config], &two_streams()));
+    assert_ok(&TARGET.run(&["--config", &config], &two_streams()));
     assert_eq!(ids(&dest.records("users.jsonl")), [1, 2, 3, 1, 2, 3]);
     assert_eq!(ids(&dest.records("orders.jsonl")), [1, 2, 1, 2]);
 }
 
 #[test]
 fn custom_name_puts_every_stream_in_one_file() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({"custom_name": "export"}));
-    let output = run(&["--config", &config], &two_streams());
+    let output = TARGET.run(&["--config", &config], &two_streams());
     assert_ok(&output);
     assert_eq!(dest.files(), ["export.jsonl"]);
     let mut values: Vec<String> = dest
@@ -171,9 +161,9 @@ fn assert_timestamped(name: &str, prefix: &str, suffix: &str) {
 
 #[test]
 fn do_timestamp_file_adds_the_run_time_to_names() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({"do_timestamp_file": true}));
-    assert_ok(&run(&["--config", &config], &two_streams()));
+    assert_ok(&TARGET.run(&["--config", &config], &two_streams()));
     let files = dest.files();
     assert_eq!(files.len(), 2, "{files:?}");
     assert_timestamped(&files[0], "orders-", ".jsonl");
@@ -188,10 +178,10 @@ fn do_timestamp_file_adds_the_run_time_to_names() {
 
 #[test]
 fn do_timestamp_file_with_custom_name_and_gzip() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest
         .config(&json!({"do_timestamp_file": true, "custom_name": "dump", "compression": "gzip"}));
-    assert_ok(&run(&["--config", &config], &two_streams()));
+    assert_ok(&TARGET.run(&["--config", &config], &two_streams()));
     let files = dest.files();
     assert_eq!(files.len(), 1, "{files:?}");
     assert_timestamped(&files[0], "dump-", ".jsonl.gz");
@@ -200,11 +190,11 @@ fn do_timestamp_file_with_custom_name_and_gzip() {
 
 #[test]
 fn gzip_writes_one_member_per_batch() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({"compression": "gzip", "batch_size_rows": 2}));
     let mut input = vec![schema("users")];
     input.extend((1..=5).map(|id| record("users", id)));
-    let output = run(&["--config", &config], &lines(&input));
+    let output = TARGET.run(&["--config", &config], &lines(&input));
     assert_ok(&output);
     assert_eq!(dest.files(), ["users.jsonl.gz"]);
     assert_eq!(ids(&dest.records("users.jsonl.gz")), [1, 2, 3, 4, 5]);
@@ -220,7 +210,7 @@ fn gzip_writes_one_member_per_batch() {
     );
 
     // A second run appends more members.
-    assert_ok(&run(&["--config", &config], &lines(&input)));
+    assert_ok(&TARGET.run(&["--config", &config], &lines(&input)));
     assert_eq!(
         ids(&dest.records("users.jsonl.gz")),
         [1, 2, 3, 4, 5, 1, 2, 3, 4, 5]
@@ -229,9 +219,9 @@ fn gzip_writes_one_member_per_batch() {
 
 #[test]
 fn overwrite_replaces_each_stream_at_the_start_of_the_run() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let append = dest.config(&json!({}));
-    assert_ok(&run(&["--config", &append], &two_streams()));
+    assert_ok(&TARGET.run(&["--config", &append], &two_streams()));
     let overwrite = dest.config(&json!({"load_method": "overwrite", "batch_size_rows": 1}));
     // users gets new records; orders is announced but gets none: both are replaced.
     let input = lines(&[
@@ -240,29 +230,25 @@ fn overwrite_replaces_each_stream_at_the_start_of_the_run() {
         record("users", 7),
         record("users", 8),
     ]);
-    assert_ok(&run(&["--config", &overwrite], &input));
+    assert_ok(&TARGET.run(&["--config", &overwrite], &input));
     assert_eq!(ids(&dest.records("users.jsonl")), [7, 8]);
     assert_eq!(dest.records("orders.jsonl"), Vec::<Value>::new());
 }
 
 #[test]
 fn upsert_is_not_applicable_and_appends_with_a_warning() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({"load_method": "upsert"}));
-    assert_ok(&run(&["--config", &config], &two_streams()));
-    let output = run(&["--config", &config], &two_streams());
+    assert_ok(&TARGET.run(&["--config", &config], &two_streams()));
+    let output = TARGET.run(&["--config", &config], &two_streams());
     assert_ok(&output);
-    assert!(
-        common::stderr(&output).contains("upsert"),
-        "{}",
-        common::stderr(&output)
-    );
+    assert!(stderr(&output).contains("upsert"), "{}", stderr(&output));
     assert_eq!(ids(&dest.records("users.jsonl")), [1, 2, 3, 1, 2, 3]);
 }
 
 #[test]
 fn add_record_metadata_adds_sdc_columns() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({"add_record_metadata": true}));
     let input = lines(&[
         schema("users"),
@@ -270,7 +256,7 @@ fn add_record_metadata_adds_sdc_columns() {
                "time_extracted": "2024-05-01T10:00:00+02:00"})
         .to_string(),
     ]);
-    assert_ok(&run(&["--config", &config], &input));
+    assert_ok(&TARGET.run(&["--config", &config], &input));
     let record = &dest.records("users.jsonl")[0];
     assert_eq!(record["id"], 1);
     assert_eq!(record["_sdc_extracted_at"], "2024-05-01T08:00:00+00:00");
@@ -282,21 +268,21 @@ fn add_record_metadata_adds_sdc_columns() {
 
 #[test]
 fn validation_can_be_switched_off() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({"validate_records": false}));
     let input = lines(&[
         schema("users"),
         json!({"type": "RECORD", "stream": "users", "record": {"id": 1, "v": 42}}).to_string(),
     ]);
-    assert_ok(&run(&["--config", &config], &input));
+    assert_ok(&TARGET.run(&["--config", &config], &input));
     assert_eq!(dest.records("users.jsonl"), [json!({"id": 1, "v": 42})]);
 }
 
 #[test]
 fn config_from_the_environment_and_home_expansion() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let home = dest.root().display().to_string();
-    let output = run_env(
+    let output = TARGET.run_env(
         &["--config", "ENV"],
         &two_streams(),
         &[
@@ -311,7 +297,7 @@ fn config_from_the_environment_and_home_expansion() {
 
 #[test]
 fn colliding_stream_names_share_a_file_with_a_warning() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({}));
     let input = lines(&[
         schema("a:b"),
@@ -319,17 +305,17 @@ fn colliding_stream_names_share_a_file_with_a_warning() {
         record("a:b", 1),
         record("a?b", 2),
     ]);
-    let output = run(&["--config", &config], &input);
+    let output = TARGET.run(&["--config", &config], &input);
     assert_ok(&output);
     assert_eq!(dest.files(), ["a_b.jsonl"]);
     assert_eq!(dest.records("a_b.jsonl").len(), 2);
-    let err = common::stderr(&output);
+    let err = stderr(&output);
     assert!(err.contains("both map to file"), "{err}");
 }
 
 #[test]
 fn activate_version_is_ignored_with_a_warning() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({}));
     let input = lines(&[
         schema("users"),
@@ -337,17 +323,17 @@ fn activate_version_is_ignored_with_a_warning() {
         json!({"type": "ACTIVATE_VERSION", "stream": "users", "version": 2}).to_string(),
         record("users", 2),
     ]);
-    let output = run(&["--config", &config], &input);
+    let output = TARGET.run(&["--config", &config], &input);
     assert_ok(&output);
-    assert!(common::stderr(&output).contains("ACTIVATE_VERSION"));
+    assert!(stderr(&output).contains("ACTIVATE_VERSION"));
     assert_eq!(ids(&dest.records("users.jsonl")), [1, 2]);
 }
 
 #[test]
 fn empty_input_writes_nothing() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({}));
-    let output = run(&["--config", &config], b"");
+    let output = TARGET.run(&["--config", &config], b"");
     assert_ok(&output);
     assert!(output.stdout.is_empty());
     assert!(dest.files().is_empty());

@@ -2,13 +2,14 @@
 //! (2 for settings), one clear error line naming the stream and line or file, no panic, and
 //! no state acknowledged for records that were not durably written.
 
-mod common;
-
 use std::path::Path;
 
 use serde_json::{Value, json};
 
-use common::{Dest, Input, assert_fails, run, states};
+use target_test_support::jsonl::Input;
+use target_test_support::{Dest, Target, assert_fails, states, stderr};
+
+const TARGET: Target = Target::jsonl(env!("CARGO_BIN_EXE_target-jsonl"));
 
 const USERS: &str = r#"{"type":"SCHEMA","stream":"users","key_properties":["id"],"schema":{"type":"object","required":["id"],"properties":{"id":{"type":"integer"},"name":{"type":["string","null"]},"address":{"type":"object","properties":{"zip":{"type":"string"}}}}}}"#;
 const ORDERS: &str = r#"{"type":"SCHEMA","stream":"orders","key_properties":["id"],"schema":{"type":"object","properties":{"id":{"type":"integer"}}}}"#;
@@ -34,7 +35,7 @@ fn join(lines: &[&[u8]]) -> Vec<u8> {
 /// at once; checks the failure, that state 1 (and only it) was relayed, and that record 1
 /// (and only it) was written.
 fn fails_at_line_4(bad: &[u8], fragments: &[&str]) -> Dest {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({"batch_wait_limit_seconds": 0}));
     let input = join(&[
         USERS.as_bytes(),
@@ -44,7 +45,7 @@ fn fails_at_line_4(bad: &[u8], fragments: &[&str]) -> Dest {
         record("users", 3).as_bytes(),
         state(3).as_bytes(),
     ]);
-    let output = run(&["--config", &config], &input);
+    let output = TARGET.run(&["--config", &config], &input);
     let mut expected = vec!["line 4"];
     expected.extend_from_slice(fragments);
     assert_fails(&output, 1, &expected);
@@ -137,7 +138,7 @@ fn write_fails(dest: &Dest, extra: &Value, fragments: &[&str]) {
         record("orders", 2).as_bytes(),
         state(3).as_bytes(),
     ]);
-    let output = run(&["--config", &config], &input);
+    let output = TARGET.run(&["--config", &config], &input);
     assert_fails(&output, 1, fragments);
     // Only the state before the failed write is acknowledged.
     assert_eq!(states(&output), [json!({"position": 1})]);
@@ -152,7 +153,7 @@ fn write_fails(dest: &Dest, extra: &Value, fragments: &[&str]) {
 #[cfg(unix)]
 #[test]
 fn disk_full() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     std::fs::create_dir_all(dest.out()).expect("mkdir");
     std::os::unix::fs::symlink("/dev/full", dest.out().join("users.jsonl")).expect("symlink");
     write_fails(
@@ -170,7 +171,7 @@ fn disk_full() {
 #[cfg(unix)]
 #[test]
 fn disk_full_gzip() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     std::fs::create_dir_all(dest.out()).expect("mkdir");
     std::os::unix::fs::symlink("/dev/full", dest.out().join("users.jsonl.gz")).expect("symlink");
     write_fails(
@@ -186,7 +187,7 @@ fn disk_full_gzip() {
 
 #[test]
 fn file_name_taken_by_a_directory() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     std::fs::create_dir_all(dest.out().join("users.jsonl")).expect("mkdir");
     write_fails(
         &dest,
@@ -199,7 +200,7 @@ fn file_name_taken_by_a_directory() {
 #[test]
 fn read_only_destination() {
     use std::os::unix::fs::PermissionsExt;
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     std::fs::create_dir_all(dest.out()).expect("mkdir");
     // orders can be written, users cannot: its file exists read-only... unless we are root.
     std::fs::write(dest.out().join("users.jsonl"), "").expect("write");
@@ -232,7 +233,7 @@ fn read_only_destination() {
 #[test]
 fn read_only_parent_of_destination() {
     use std::os::unix::fs::PermissionsExt;
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let locked = dest.root().join("locked");
     std::fs::create_dir(&locked).expect("mkdir");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).expect("chmod");
@@ -241,7 +242,7 @@ fn read_only_parent_of_destination() {
         return;
     }
     let config = dest.config(&json!({"destination_path": locked.join("out")}));
-    let output = run(&["--config", &config], join(&[USERS.as_bytes()]).as_slice());
+    let output = TARGET.run(&["--config", &config], join(&[USERS.as_bytes()]).as_slice());
     assert_fails(
         &output,
         1,
@@ -255,7 +256,7 @@ fn read_only_parent_of_destination() {
 
 #[test]
 fn destination_is_a_file() {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let file = dest.root().join("a-file");
     std::fs::write(&file, "").expect("write");
     for (path, message) in [
@@ -268,7 +269,7 @@ fn destination_is_a_file() {
             record("users", 1).as_bytes(),
             state(1).as_bytes(),
         ]);
-        let output = run(&["--config", &config], &input);
+        let output = TARGET.run(&["--config", &config], &input);
         assert_fails(&output, 1, &[message, "destination_path"]);
         assert!(states(&output).is_empty());
     }
@@ -283,10 +284,10 @@ fn bad_settings_exit_2() {
         (json!({"do_timestamp_file": "yes"}), "do_timestamp_file"),
         (json!({"batch_size_rows": 0}), "batch_size_rows"),
     ] {
-        let dest = Dest::new();
+        let dest = TARGET.dest();
         let config = dest.config(&settings);
-        let output = run(&["--config", &config], join(&[USERS.as_bytes()]).as_slice());
-        let err = common::stderr(&output);
+        let output = TARGET.run(&["--config", &config], join(&[USERS.as_bytes()]).as_slice());
+        let err = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{settings}: {err}");
         assert!(err.contains(fragment), "{settings}: {err}");
         assert!(!err.contains("panicked"), "{err}");

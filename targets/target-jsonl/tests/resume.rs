@@ -2,17 +2,17 @@
 //! acknowledged, leaves every record in the file, and a torn last line (or gzip member) from
 //! the killed run does not break the rerun.
 
-mod common;
-
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::{BIN, Dest, assert_ok, run, states};
+use target_test_support::{Dest, Target, assert_ok, states, stderr};
+
+const TARGET: Target = Target::jsonl(env!("CARGO_BIN_EXE_target-jsonl"));
 
 const RECORDS: u64 = 20_000;
 const STATE_EVERY: u64 = 500;
@@ -54,7 +54,8 @@ fn position(state: &Value) -> u64 {
 /// returns the states it wrote.
 fn run_and_kill(dest: &Dest, config: &str, lines: &[String], after: usize) -> Vec<Value> {
     let log = File::create(dest.root().join("killed.log")).expect("log");
-    let mut child = Command::new(BIN)
+    let mut child = TARGET
+        .command()
         .args(["--config", config])
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
@@ -107,7 +108,7 @@ fn run_and_kill(dest: &Dest, config: &str, lines: &[String], after: usize) -> Ve
 }
 
 fn kill_and_resume(compression: &str, file: &str, torn: &[u8]) {
-    let dest = Dest::new();
+    let dest = TARGET.dest();
     let config = dest.config(&json!({
         "batch_size_rows": 200,
         "batch_wait_limit_seconds": 0,
@@ -147,15 +148,15 @@ fn kill_and_resume(compression: &str, file: &str, torn: &[u8]) {
     resumed.extend_from_slice(&lines[after + 1..]);
     // The rerun uses ordinary batching (states relayed at batch ends).
     let config = dest.config(&json!({"batch_size_rows": 200, "compression": compression}));
-    let output = run(
+    let output = TARGET.run(
         &["--config", &config],
         (resumed.join("\n") + "\n").as_bytes(),
     );
     assert_ok(&output);
     assert!(
-        common::stderr(&output).contains("partial"),
+        stderr(&output).contains("partial"),
         "the repair is logged:\n{}",
-        common::stderr(&output)
+        stderr(&output)
     );
     assert_eq!(states(&output).last(), Some(&json!({"position": RECORDS})));
 

@@ -2,15 +2,14 @@
 //! and check that every record is in the database (exactly once for upsert), also when the
 //! killed run left a torn write-ahead log behind.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::{Value, json};
 
-use common::{BIN, Env, states, stderr};
+use target_test_support::{Dest, Target, states, stderr};
+
+const TARGET: Target = Target::sqlite(env!("CARGO_BIN_EXE_target-sqlite"));
 
 const RECORDS: usize = 20_000;
 const STATE_EVERY: usize = 500;
@@ -36,9 +35,10 @@ fn input(keyed: bool) -> Vec<String> {
 
 /// Runs the target on `lines` fed in chunks, SIGKILLs it after `KILL_AFTER_STATES` state
 /// lines, and returns every state line it managed to write.
-fn run_and_kill(env: &Env, config: &Path, lines: &[String]) -> Vec<Value> {
+fn run_and_kill(env: &Dest, config: &str, lines: &[String]) -> Vec<Value> {
     let log = std::fs::File::create(env.path("killed.log")).unwrap();
-    let mut child = Command::new(BIN)
+    let mut child = TARGET
+        .command()
         .arg("--config")
         .arg(config)
         .env_remove("RUST_LOG")
@@ -86,7 +86,7 @@ fn run_and_kill(env: &Env, config: &Path, lines: &[String]) -> Vec<Value> {
 }
 
 fn kill_and_resume(load_method: &str, keyed: bool) {
-    let env = Env::new();
+    let env = TARGET.dest();
     let lines = input(keyed);
     let config = env.config(&json!({
         "load_method": load_method,
@@ -122,7 +122,7 @@ fn kill_and_resume(load_method: &str, keyed: bool) {
             std::fs::copy(&from, copy.join(format!("warehouse.db{suffix}"))).unwrap();
         }
     }
-    let durable = common::query(
+    let durable = target_test_support::sqlite::query(
         &copy.join("warehouse.db"),
         &format!("SELECT count(DISTINCT id) FROM items WHERE id < {position}"),
     );
@@ -141,7 +141,7 @@ fn kill_and_resume(load_method: &str, keyed: bool) {
     let mut resumed = lines[..1].join("\n") + "\n";
     resumed.push_str(&(lines[after + 1..].join("\n") + "\n"));
     let config = env.config(&json!({"load_method": load_method, "batch_size_rows": 1000}));
-    let output = env.run(&config, resumed.as_bytes());
+    let output = TARGET.run_stdin(&config, resumed.as_bytes());
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         states(&output).last(),

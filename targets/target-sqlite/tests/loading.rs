@@ -1,30 +1,32 @@
 //! Load methods, ACTIVATE_VERSION, settings, `--about`, and every bad input a user can give
 //! the target, each against the binary with the tables read back.
 
-mod common;
-
 use std::process::Command;
 
 use serde_json::{Value, json};
 
-use common::{Env, assert_fails, assert_loaded, conformance, lines, states, stderr};
+use target_test_support::{
+    Dest, Target, assert_fails, assert_loaded, conformance, lines, states, stderr,
+};
+
+const TARGET: Target = Target::sqlite(env!("CARGO_BIN_EXE_target-sqlite"));
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(conformance(name)).unwrap()
 }
 
 /// Loads conformance files one run after the other into the same database.
-fn load_runs(env: &Env, extra: &Value, files: &[&str]) {
+fn load_runs(env: &Dest, extra: &Value, files: &[&str]) {
     let config = env.config(extra);
     for file in files {
-        let output = env.run_file(&config, &conformance(file));
-        assert_loaded(&output, &read(file));
+        let output = TARGET.run_file(&config, conformance(file));
+        assert_loaded(&output, read(file));
     }
 }
 
 #[test]
 fn upsert_replaces_rows_with_the_same_key() {
-    let env = Env::new();
+    let env = TARGET.dest();
     load_runs(
         &env,
         &json!({"load_method": "upsert"}),
@@ -69,7 +71,7 @@ fn upsert_replaces_rows_with_the_same_key() {
 
 #[test]
 fn upsert_keeps_the_last_record_of_a_key_within_a_batch() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({"load_method": "upsert"}));
     let input = lines(&[
         json!({"type": "SCHEMA", "stream": "s", "key_properties": ["id"], "schema": {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}}),
@@ -77,7 +79,7 @@ fn upsert_keeps_the_last_record_of_a_key_within_a_batch() {
         json!({"type": "RECORD", "stream": "s", "record": {"id": 2, "v": "only"}}),
         json!({"type": "RECORD", "stream": "s", "record": {"id": 1, "v": "last"}}),
     ]);
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         env.query("SELECT id, v FROM s ORDER BY id"),
@@ -87,7 +89,7 @@ fn upsert_keeps_the_last_record_of_a_key_within_a_batch() {
 
 #[test]
 fn append_only_without_keys_appends_every_record() {
-    let env = Env::new();
+    let env = TARGET.dest();
     load_runs(
         &env,
         &json!({"load_method": "append-only"}),
@@ -110,12 +112,12 @@ fn append_only_without_keys_appends_every_record() {
 
 #[test]
 fn append_only_into_a_keyed_table_replaces_and_warns() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
-    let first = env.run_file(&config, &conformance("user_location_data.singer"));
+    let first = TARGET.run_file(&config, conformance("user_location_data.singer"));
     assert!(first.status.success());
-    let second = env.run_file(&config, &conformance("user_location_upsert_data.singer"));
-    assert_loaded(&second, &read("user_location_upsert_data.singer"));
+    let second = TARGET.run_file(&config, conformance("user_location_upsert_data.singer"));
+    assert_loaded(&second, read("user_location_upsert_data.singer"));
     assert!(
         stderr(&second).contains("replaced the stored rows"),
         "{}",
@@ -130,7 +132,7 @@ fn append_only_into_a_keyed_table_replaces_and_warns() {
 
 #[test]
 fn overwrite_replaces_the_table_once_per_run() {
-    let env = Env::new();
+    let env = TARGET.dest();
     load_runs(&env, &json!({}), &["user_location_data.singer"]);
     load_runs(
         &env,
@@ -152,25 +154,19 @@ fn overwrite_replaces_the_table_once_per_run() {
         env.query("SELECT count(*) FROM test_locations"),
         [[json!(4)]]
     );
-    // A later SCHEMA in the same run (a new sink) adds columns but keeps the rows.
-    load_runs(
-        &env,
-        &json!({"load_method": "overwrite"}),
-        &["schema_updates.singer"],
-    );
-    assert_eq!(
-        env.query("SELECT count(*) FROM test_schema_updates"),
-        [[json!(6)]]
-    );
-    load_runs(
-        &env,
-        &json!({"load_method": "overwrite"}),
-        &["schema_updates.singer"],
-    );
-    assert_eq!(
-        env.query("SELECT count(*) FROM test_schema_updates"),
-        [[json!(6)]]
-    );
+    // A later SCHEMA in the same run (a new sink) adds columns but keeps the rows; a second
+    // run replaces them again.
+    for _ in 0..2 {
+        load_runs(
+            &env,
+            &json!({"load_method": "overwrite"}),
+            &["schema_updates.singer"],
+        );
+        assert_eq!(
+            env.query("SELECT count(*) FROM test_schema_updates"),
+            [[json!(6)]]
+        );
+    }
 }
 
 fn versioned_run(version: i64, ids: &[i64]) -> Vec<u8> {
@@ -190,10 +186,10 @@ fn versioned_run(version: i64, ids: &[i64]) -> Vec<u8> {
 
 #[test]
 fn activate_version_soft_deletes_older_versions() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({"add_record_metadata": true}));
     for (version, ids) in [(1, &[1, 2, 3][..]), (2, &[1, 2][..])] {
-        let output = env.run(&config, &versioned_run(version, ids));
+        let output = TARGET.run_stdin(&config, &versioned_run(version, ids));
         assert!(output.status.success(), "{}", stderr(&output));
         assert_eq!(states(&output), [json!({"version": version})]);
     }
@@ -220,10 +216,10 @@ fn activate_version_soft_deletes_older_versions() {
 
 #[test]
 fn activate_version_hard_deletes_older_versions() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({"add_record_metadata": true, "hard_delete": true}));
     for (version, ids) in [(1, &[1, 2, 3][..]), (2, &[1, 2][..])] {
-        let output = env.run(&config, &versioned_run(version, ids));
+        let output = TARGET.run_stdin(&config, &versioned_run(version, ids));
         assert!(output.status.success(), "{}", stderr(&output));
     }
     assert_eq!(
@@ -234,10 +230,10 @@ fn activate_version_hard_deletes_older_versions() {
 
 #[test]
 fn activate_version_is_ignored_when_switched_off() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({"add_record_metadata": true, "hard_delete": true, "process_activate_version_messages": false}));
     for (version, ids) in [(1, &[1, 2, 3][..]), (2, &[1, 2][..])] {
-        let output = env.run(&config, &versioned_run(version, ids));
+        let output = TARGET.run_stdin(&config, &versioned_run(version, ids));
         assert!(output.status.success(), "{}", stderr(&output));
     }
     assert_eq!(env.query("SELECT count(*) FROM items"), [[json!(5)]]);
@@ -245,11 +241,11 @@ fn activate_version_is_ignored_when_switched_off() {
 
 #[test]
 fn activate_version_without_metadata_keeps_unversioned_rows_and_warns() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({"hard_delete": true}));
     let mut last = None;
     for (version, ids) in [(1, &[1, 2, 3][..]), (2, &[1, 2][..])] {
-        let output = env.run(&config, &versioned_run(version, ids));
+        let output = TARGET.run_stdin(&config, &versioned_run(version, ids));
         assert!(output.status.success(), "{}", stderr(&output));
         last = Some(output);
     }
@@ -261,9 +257,9 @@ fn activate_version_without_metadata_keeps_unversioned_rows_and_warns() {
 
 #[test]
 fn record_metadata_columns_are_typed() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({"add_record_metadata": true}));
-    let output = env.run_file(&config, &conformance("special_chars_in_attributes.singer"));
+    let output = TARGET.run_file(&config, conformance("special_chars_in_attributes.singer"));
     assert!(output.status.success(), "{}", stderr(&output));
     let columns = env.columns("testspecialcharsinattributes");
     for (name, sql_type) in [
@@ -291,9 +287,9 @@ fn record_metadata_columns_are_typed() {
 
 #[test]
 fn timestamp_column_records_the_load_time() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({"timestamp_column": "__loaded_at"}));
-    let output = env.run_file(&config, &conformance("no_primary_keys.singer"));
+    let output = TARGET.run_file(&config, conformance("no_primary_keys.singer"));
     assert!(output.status.success(), "{}", stderr(&output));
     let rows = env.query("SELECT __loaded_at FROM test_no_pk");
     assert_eq!(rows.len(), 3);
@@ -303,30 +299,25 @@ fn timestamp_column_records_the_load_time() {
 
 #[test]
 fn database_names_follow_meltanolabs_and_singer_sdk() {
-    let env = Env::new();
+    let env = TARGET.dest();
     // MeltanoLabs: `database` without an extension gets `.db`, its directory is created.
     let config = env.write_config(&json!({"database": env.path("nested/dir/warehouse")}));
-    let output = env.run_file(&config, &conformance("no_primary_keys.singer"));
+    let output = TARGET.run_file(&config, conformance("no_primary_keys.singer"));
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(env.path("nested/dir/warehouse.db").is_file());
     // singer-sdk's sample target: `path_to_db`, taken as given.
     let config = env.write_config(&json!({"path_to_db": env.path("plain")}));
-    let output = env.run_file(&config, &conformance("no_primary_keys.singer"));
+    let output = TARGET.run_file(&config, conformance("no_primary_keys.singer"));
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
-        common::query(&env.path("plain"), "SELECT count(*) FROM test_no_pk"),
+        target_test_support::sqlite::query(&env.path("plain"), "SELECT count(*) FROM test_no_pk"),
         [[json!(3)]]
     );
 }
 
 #[test]
 fn about_lists_settings_and_capabilities() {
-    let output = Command::new(common::BIN)
-        .args(["--about", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let about: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let about = TARGET.about();
     let capabilities = about["capabilities"].as_array().unwrap();
     for capability in [
         "activate-version",
@@ -367,7 +358,7 @@ fn record(id: i64) -> Value {
 
 #[test]
 fn malformed_json_line_fails_naming_the_line() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
     let mut input = lines(&[
         schema_line(),
@@ -375,7 +366,7 @@ fn malformed_json_line_fails_naming_the_line() {
         json!({"type": "STATE", "value": {"n": 1}}),
     ]);
     input.extend(b"{\"type\": \"RECORD\", \"stream\": \"people\", \"record\": {\"id\": 2,\n");
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(&output, 1, &["line 4"]);
     // The state followed a record that was never written: it must not be acknowledged.
     assert!(states(&output).is_empty(), "{:?}", states(&output));
@@ -383,16 +374,16 @@ fn malformed_json_line_fails_naming_the_line() {
 
 #[test]
 fn record_before_schema_fails_naming_stream_and_line() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
-    let output = env.run(&config, &lines(&[record(1), schema_line()]));
+    let output = TARGET.run_stdin(&config, &lines(&[record(1), schema_line()]));
     assert_fails(&output, 1, &["people", "line 1", "SCHEMA"]);
     assert!(states(&output).is_empty());
 }
 
 #[test]
 fn record_failing_validation_shows_field_and_rule() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
     let input = lines(&[
         schema_line(),
@@ -401,7 +392,7 @@ fn record_failing_validation_shows_field_and_rule() {
         json!({"type": "RECORD", "stream": "people", "record": {"id": "two", "name": "x"}}),
         json!({"type": "STATE", "value": {"n": 2}}),
     ]);
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(&output, 1, &["people", "line 4", "/id", "type"]);
     // Only the state sent before any record may have been acknowledged.
     assert!(
@@ -413,52 +404,52 @@ fn record_failing_validation_shows_field_and_rule() {
 
 #[test]
 fn record_missing_key_property_fails() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
     let input = lines(&[
         schema_line(),
         json!({"type": "RECORD", "stream": "people", "record": {"name": "no id"}}),
     ]);
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(&output, 1, &["people", "line 2", "key property `id`"]);
 }
 
 #[test]
 fn invalid_schema_fails() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
     let input = lines(&[
         json!({"type": "SCHEMA", "stream": "people", "key_properties": [], "schema": {"type": "object", "properties": {"id": {"type": "no-such-type"}}}}),
     ]);
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(&output, 1, &["people", "line 1", "not a valid JSON Schema"]);
 }
 
 #[test]
 fn invalid_utf8_fails_naming_the_line() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
     let mut input = lines(&[schema_line(), record(1)]);
     input.extend(b"{\"type\": \"RECORD\", \"stream\": \"people\", \"record\": {\"id\": 2, \"name\": \"\xff\xfe\"}}\n");
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(&output, 1, &["line 3", "UTF-8"]);
     assert!(states(&output).is_empty());
 }
 
 #[test]
 fn clashing_property_names_fail_naming_stream_and_properties() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
     let input = lines(&[
         json!({"type": "SCHEMA", "stream": "people", "key_properties": [], "schema": {"type": "object", "properties": {"Name": {"type": "string"}, "name": {"type": "string"}}}}),
     ]);
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(&output, 1, &["people", "`Name`", "`name`", "column `name`"]);
 }
 
 #[test]
 fn hostile_names_are_quoted_not_executed() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
     let input = lines(&[
         json!({"type": "SCHEMA", "stream": "x\"; DROP TABLE victims; --", "key_properties": ["id\"); DROP TABLE victims; --"], "schema": {"type": "object", "properties": {"id\"); DROP TABLE victims; --": {"type": "integer"}, "v": {"type": "string"}}}}),
@@ -470,7 +461,7 @@ fn hostile_names_are_quoted_not_executed() {
             .execute_batch("CREATE TABLE victims (a)")
             .unwrap();
     }
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(env.tables(), ["victims", "x_drop_table_victims___"]);
     assert_eq!(
@@ -481,15 +472,15 @@ fn hostile_names_are_quoted_not_executed() {
 
 #[test]
 fn missing_database_setting_is_a_config_error() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.write_config(&json!({"load_method": "upsert"}));
-    let output = env.run(&config, &lines(&[schema_line()]));
+    let output = TARGET.run_stdin(&config, &lines(&[schema_line()]));
     assert_fails(&output, 2, &["`database`", "path_to_db"]);
 }
 
 #[test]
 fn unwritable_destinations_fail_before_any_state() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let input = lines(&[
         json!({"type": "STATE", "value": {"n": 0}}),
         schema_line(),
@@ -499,14 +490,14 @@ fn unwritable_destinations_fail_before_any_state() {
     // A file where a directory is expected.
     std::fs::write(env.path("a-file"), "not a directory").unwrap();
     let config = env.write_config(&json!({"database": env.path("a-file/sub/warehouse.db")}));
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(&output, 1, &["cannot create the directory", "a-file"]);
     assert!(states(&output).is_empty());
 
     // A directory where the database file is expected.
     std::fs::create_dir(env.path("a-dir.db")).unwrap();
     let config = env.write_config(&json!({"database": env.path("a-dir.db")}));
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(&output, 2, &["is a directory"]);
     assert!(states(&output).is_empty());
 
@@ -517,7 +508,7 @@ fn unwritable_destinations_fail_before_any_state() {
     )
     .unwrap();
     let config = env.write_config(&json!({"database": env.path("text.db")}));
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(
         &output,
         1,
@@ -527,10 +518,10 @@ fn unwritable_destinations_fail_before_any_state() {
 
     // A write-ahead log that cannot be opened (a symlink to /dev/full): refused at open.
     let config = env.config(&json!({}));
-    let output = env.run_file(&config, &conformance("no_primary_keys.singer"));
+    let output = TARGET.run_file(&config, conformance("no_primary_keys.singer"));
     assert!(output.status.success());
     std::os::unix::fs::symlink("/dev/full", env.path("warehouse.db-wal")).unwrap();
-    let output = env.run(&config, &input);
+    let output = TARGET.run_stdin(&config, &input);
     assert_fails(&output, 1, &["cannot open SQLite database", "warehouse.db"]);
     assert!(states(&output).is_empty());
     std::fs::remove_file(env.path("warehouse.db-wal")).unwrap();
@@ -543,7 +534,7 @@ fn unwritable_destinations_fail_before_any_state() {
     std::fs::set_permissions(&locked, permissions).unwrap();
     if std::fs::write(locked.join("probe"), "").is_err() {
         let config = env.write_config(&json!({"database": locked.join("warehouse.db")}));
-        let output = env.run(&config, &input);
+        let output = TARGET.run_stdin(&config, &input);
         assert_fails(&output, 1, &["cannot open SQLite database", "locked"]);
         assert!(states(&output).is_empty());
     }
@@ -563,7 +554,7 @@ fn unwritable_destinations_fail_before_any_state() {
         .is_err()
     {
         let config = env.write_config(&json!({"database": read_only}));
-        let output = env.run(&config, &input);
+        let output = TARGET.run_stdin(&config, &input);
         assert_fails(&output, 1, &["can only be read", "read-only.db"]);
         assert!(states(&output).is_empty());
     }
@@ -574,7 +565,7 @@ fn unwritable_destinations_fail_before_any_state() {
 /// disk for SQLite's writes to its write-ahead log.
 #[test]
 fn a_failing_write_stops_without_acknowledging_its_state() {
-    let env = Env::new();
+    let env = TARGET.dest();
     let config = env.config(&json!({}));
     // A first, clean run creates the database and the table.
     let small = lines(&[
@@ -582,7 +573,7 @@ fn a_failing_write_stops_without_acknowledging_its_state() {
         record(0),
         json!({"type": "STATE", "value": {"n": 0}}),
     ]);
-    assert!(env.run(&config, &small).status.success());
+    assert!(TARGET.run_stdin(&config, &small).status.success());
 
     let mut messages = vec![
         schema_line(),
@@ -597,7 +588,7 @@ fn a_failing_write_stops_without_acknowledging_its_state() {
     let output = Command::new("sh")
         .arg("-c")
         .arg("trap '' XFSZ; ulimit -f 1000; exec \"$0\" --config \"$1\" --input \"$2\"")
-        .arg(common::BIN)
+        .arg(TARGET.bin)
         .arg(&config)
         .arg(&input_path)
         .env_remove("RUST_LOG")

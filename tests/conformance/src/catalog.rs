@@ -2,32 +2,58 @@
 //!
 //! The harness keeps its own model rather than the SDK's so it builds (and judges connectors)
 //! independently of the SDK under test; the selection rules follow singer-sdk's
-//! `_breadcrumb_is_selected`, the de-facto reference.
+//! `_breadcrumb_is_selected`, the de-facto reference. Only what the harness reads is typed: the
+//! legacy stream-level keys (`replication_key`, `replication_method`, `key_properties`,
+//! `stream`, `selected`) stay in [`Entry::extra`] and are read through [`LEGACY`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Metadata keys.
+/// The metadata keys the harness reads or writes, as Singer spells them: `selected` (chosen by
+/// the user), `selected-by-default` (chosen unless the user says otherwise), `inclusion`
+/// (`available`, `automatic` or `unsupported`), `replication-method` (`FULL_TABLE`,
+/// `INCREMENTAL` or `LOG_BASED`), `replication-key` (the bookmark field),
+/// `forced-replication-method` (the method the tap imposes), `valid-replication-keys`
+/// (candidate replication keys) and `table-key-properties` (the primary key).
 pub mod keys {
-    /// Selected by the user.
-    pub const SELECTED: &str = "selected";
-    /// Selected unless the user says otherwise.
-    pub const SELECTED_BY_DEFAULT: &str = "selected-by-default";
-    /// `available`, `automatic` or `unsupported`.
-    pub const INCLUSION: &str = "inclusion";
-    /// `FULL_TABLE`, `INCREMENTAL` or `LOG_BASED`.
-    pub const REPLICATION_METHOD: &str = "replication-method";
-    /// The bookmark field.
-    pub const REPLICATION_KEY: &str = "replication-key";
-    /// The method the tap imposes.
-    pub const FORCED_REPLICATION_METHOD: &str = "forced-replication-method";
-    /// Candidate replication keys.
-    pub const VALID_REPLICATION_KEYS: &str = "valid-replication-keys";
-    /// The primary key.
-    pub const TABLE_KEY_PROPERTIES: &str = "table-key-properties";
+    /// One `pub const` per `NAME = "key"` row.
+    macro_rules! keys {
+        ($($name:ident = $key:literal),* $(,)?) => {
+            $(#[doc = concat!("The metadata key `", $key, "`.")] pub const $name: &str = $key;)*
+        };
+    }
+
+    keys! {
+        SELECTED = "selected",
+        SELECTED_BY_DEFAULT = "selected-by-default",
+        INCLUSION = "inclusion",
+        REPLICATION_METHOD = "replication-method",
+        REPLICATION_KEY = "replication-key",
+        FORCED_REPLICATION_METHOD = "forced-replication-method",
+        VALID_REPLICATION_KEYS = "valid-replication-keys",
+        TABLE_KEY_PROPERTIES = "table-key-properties",
+    }
 }
 
-/// A catalog: `{"streams": [...]}`.
+/// Stream-level settings: the `[]` metadata key, and the legacy entry key read when the
+/// metadata does not say.
+pub const LEGACY: &[(&str, &str)] = &[
+    (keys::SELECTED, "selected"),
+    (keys::REPLICATION_METHOD, "replication_method"),
+    (keys::REPLICATION_KEY, "replication_key"),
+    (keys::TABLE_KEY_PROPERTIES, "key_properties"),
+];
+
+/// `{"breadcrumb": [...], "metadata": {...}}`: the metadata of the schema node at `breadcrumb`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetadataEntry {
+    /// Path into the schema.
+    pub breadcrumb: Vec<String>,
+    /// The node's metadata.
+    pub metadata: Map<String, Value>,
+}
+
+/// A catalog, `{"streams": [...]}`, other top-level keys kept in `extra`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
     /// The streams.
@@ -37,7 +63,8 @@ pub struct Catalog {
     pub extra: Map<String, Value>,
 }
 
-/// One stream of a catalog.
+/// One stream: its id, JSON Schema and metadata entries; every other key (the legacy ones of
+/// [`LEGACY`], `stream`, `table_name`, ...) kept in `extra`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     /// Unique id.
@@ -47,30 +74,9 @@ pub struct Entry {
     /// Metadata entries.
     #[serde(default)]
     pub metadata: Vec<MetadataEntry>,
-    /// Legacy stream-level replication key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replication_key: Option<String>,
-    /// Legacy stream-level replication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replication_method: Option<String>,
-    /// Legacy stream-level key properties.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_properties: Option<Vec<String>>,
-    /// Stream name in messages (defaults to `tap_stream_id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<String>,
-    /// Other keys (`selected`, `table_name`, ...).
+    /// Every other key.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-/// `{"breadcrumb": [...], "metadata": {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetadataEntry {
-    /// Path into the schema.
-    pub breadcrumb: Vec<String>,
-    /// The node's metadata.
-    pub metadata: Map<String, Value>,
 }
 
 impl Catalog {
@@ -84,41 +90,53 @@ impl Catalog {
 }
 
 impl Entry {
-    /// The stream name used in messages.
+    /// The stream name used in messages (`stream`, else `tap_stream_id`).
     #[must_use]
     pub fn stream_name(&self) -> &str {
-        self.stream.as_deref().unwrap_or(&self.tap_stream_id)
+        self.extra
+            .get("stream")
+            .and_then(Value::as_str)
+            .unwrap_or(&self.tap_stream_id)
     }
 
     /// The metadata at `breadcrumb`.
     #[must_use]
     pub fn metadata_at(&self, breadcrumb: &[&str]) -> Option<&Map<String, Value>> {
-        self.metadata
-            .iter()
-            .find(|e| {
-                e.breadcrumb
-                    .iter()
-                    .map(String::as_str)
-                    .eq(breadcrumb.iter().copied())
-            })
-            .map(|e| &e.metadata)
+        let path = |e: &&MetadataEntry| {
+            e.breadcrumb
+                .iter()
+                .map(String::as_str)
+                .eq(breadcrumb.iter().copied())
+        };
+        self.metadata.iter().find(path).map(|e| &e.metadata)
     }
 
     /// A stream-level (`[]`) metadata value.
     #[must_use]
     pub fn stream_metadata(&self, key: &str) -> Option<&Value> {
-        self.metadata_at(&[]).and_then(|m| m.get(key))
+        self.metadata_at(&[])?.get(key)
     }
 
-    /// Whether the stream is selected: no metadata means selected; else `[]` metadata's
-    /// inclusion/selected/selected-by-default, else the legacy `selected` key.
+    /// The legacy entry-level value standing in for the metadata `key` (see [`LEGACY`]).
+    #[must_use]
+    pub fn legacy(&self, key: &str) -> Option<&Value> {
+        let (_, name) = LEGACY.iter().find(|(k, _)| *k == key)?;
+        self.extra.get(*name)
+    }
+
+    /// Whether the stream is selected: no metadata means selected unless the legacy `selected`
+    /// says no; else the `[]` metadata decides, else the legacy `selected` must say yes.
     #[must_use]
     pub fn is_selected(&self) -> bool {
+        let legacy = self.legacy(keys::SELECTED).map(truthy);
         if self.metadata.is_empty() {
-            return self.extra.get(keys::SELECTED).is_none_or(truthy);
+            legacy.unwrap_or(true)
+        } else {
+            self.metadata_at(&[])
+                .and_then(decides)
+                .or(legacy)
+                .unwrap_or(false)
         }
-        node_selection(self.metadata_at(&[]))
-            .unwrap_or_else(|| self.extra.get(keys::SELECTED).is_some_and(truthy))
     }
 
     /// Whether the field at `path` (property names) is selected: a deselected parent deselects
@@ -128,74 +146,75 @@ impl Entry {
         if self.metadata.is_empty() {
             return true;
         }
-        let mut selected = self.is_selected();
-        let mut breadcrumb: Vec<&str> = Vec::new();
-        for name in path {
+        let mut breadcrumb = Vec::new();
+        let verdict = path.iter().try_fold(self.is_selected(), |selected, name| {
             breadcrumb.extend(["properties", name]);
-            if !selected {
-                return false;
-            }
-            if let Some(found) = node_selection(self.metadata_at(&breadcrumb)) {
-                selected = found;
-            }
-        }
-        selected
+            let own = self.metadata_at(&breadcrumb).and_then(decides);
+            selected.then(|| own.unwrap_or(selected))
+        });
+        verdict == Some(true)
     }
 
     /// The replication method (metadata, then the legacy key), upper-case.
     #[must_use]
     pub fn replication_method(&self) -> Option<&str> {
-        self.stream_metadata(keys::REPLICATION_METHOD)
-            .and_then(Value::as_str)
-            .or(self.replication_method.as_deref())
+        let metadata = self.stream_metadata(keys::REPLICATION_METHOD);
+        let legacy = || {
+            self.legacy(keys::REPLICATION_METHOD)
+                .and_then(Value::as_str)
+        };
+        metadata.and_then(Value::as_str).or_else(legacy)
     }
 
-    /// The replication key (metadata, then the legacy key).
+    /// The replication key (metadata, then the legacy key); an empty or `null` metadata key
+    /// means none.
     #[must_use]
     pub fn replication_key(&self) -> Option<&str> {
-        match self.stream_metadata(keys::REPLICATION_KEY) {
-            Some(Value::String(key)) if !key.is_empty() => Some(key),
-            Some(Value::Null | Value::String(_)) => None,
-            _ => self.replication_key.as_deref().filter(|k| !k.is_empty()),
-        }
+        let value = match self.stream_metadata(keys::REPLICATION_KEY) {
+            Some(found @ (Value::String(_) | Value::Null)) => Some(found),
+            _ => self.legacy(keys::REPLICATION_KEY),
+        };
+        value.and_then(Value::as_str).filter(|k| !k.is_empty())
     }
 
-    /// The key properties (metadata, then the legacy key).
+    /// The key properties (metadata if it is a list, then the legacy key).
     #[must_use]
     pub fn key_properties(&self) -> Option<Vec<String>> {
-        match self.stream_metadata(keys::TABLE_KEY_PROPERTIES) {
-            Some(Value::Array(keys)) => Some(
-                keys.iter()
+        let names = |v: &Value| -> Option<Vec<String>> {
+            let list = v.as_array()?;
+            Some(
+                list.iter()
                     .filter_map(Value::as_str)
                     .map(str::to_owned)
                     .collect(),
-            ),
-            _ => self.key_properties.clone(),
-        }
+            )
+        };
+        self.stream_metadata(keys::TABLE_KEY_PROPERTIES)
+            .and_then(names)
+            .or_else(|| self.legacy(keys::TABLE_KEY_PROPERTIES).and_then(names))
     }
 }
 
-fn node_selection(metadata: Option<&Map<String, Value>>) -> Option<bool> {
-    let metadata = metadata?;
+/// What a node's own metadata decides, if anything: `inclusion` overrules the user
+/// (`unsupported` never, `automatic` always), then `selected`, then `selected-by-default`.
+fn decides(metadata: &Map<String, Value>) -> Option<bool> {
     match metadata.get(keys::INCLUSION).and_then(Value::as_str) {
-        Some("unsupported") => return Some(false),
-        Some("automatic") => return Some(true),
-        _ => {}
+        Some("unsupported") => Some(false),
+        Some("automatic") => Some(true),
+        _ => [keys::SELECTED, keys::SELECTED_BY_DEFAULT]
+            .iter()
+            .find_map(|k| metadata.get(*k))
+            .map(truthy),
     }
-    metadata
-        .get(keys::SELECTED)
-        .or_else(|| metadata.get(keys::SELECTED_BY_DEFAULT))
-        .map(truthy)
 }
 
 /// `true`, `"true"` and non-zero numbers: catalogs in the wild use all three.
 fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Bool(b) => *b,
+    value.as_bool().unwrap_or_else(|| match value {
         Value::String(s) => s.eq_ignore_ascii_case("true"),
         Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
         _ => false,
-    }
+    })
 }
 
 #[cfg(test)]

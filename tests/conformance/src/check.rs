@@ -87,6 +87,14 @@ pub struct Check<C> {
     pub(crate) run: fn(&C, &CheckInfo) -> Verdict,
 }
 
+impl<C> Clone for Check<C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Check<C> {}
+
 impl<C> Check<C> {
     pub(crate) const fn new(
         id: &'static str,

@@ -32,6 +32,7 @@ pub mod libtest;
 pub mod mapper;
 pub mod process;
 pub mod report;
+pub mod suite;
 pub mod tap;
 pub mod target;
 
@@ -41,11 +42,12 @@ use serde_json::Value;
 
 pub use check::{CheckInfo, CheckResult, Outcome, Selection};
 pub use error::{Error, Result, read_json};
-pub use mapper::Mapper;
+pub use mapper::{Mapper, MapperSuite};
 pub use process::Program;
 pub use report::{Format, Kind, Report};
-pub use tap::Tap;
-pub use target::{Target, Verify, VerifyFn};
+pub use suite::{Connector, Suite};
+pub use tap::{Tap, TapSuite};
+pub use target::{Target, TargetSuite, Verify, VerifyFn};
 
 impl From<&str> for Program {
     fn from(program: &str) -> Self {

@@ -20,70 +20,16 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Completion, Trial};
 
-use crate::check::{Check, Outcome, Selection};
+use crate::check::{Outcome, Selection};
 use crate::error::Result;
-use crate::{Mapper, Tap, Target};
-
-/// A connector the suites can run on: a [`Tap`], a [`Target`] or a [`Mapper`].
-pub trait Subject {
-    /// What the checks share.
-    #[doc(hidden)]
-    type Context: Send + Sync + 'static;
-
-    /// The checks, in run order.
-    #[doc(hidden)]
-    fn registry() -> &'static [Check<Self::Context>];
-
-    /// A fresh context.
-    ///
-    /// # Errors
-    /// When the harness cannot create its temporary directory.
-    #[doc(hidden)]
-    fn context(&self) -> Result<Self::Context>;
-}
-
-impl Subject for Tap {
-    type Context = crate::tap::Context;
-
-    fn registry() -> &'static [Check<Self::Context>] {
-        crate::tap::registry()
-    }
-
-    fn context(&self) -> Result<Self::Context> {
-        Tap::context(self)
-    }
-}
-
-impl Subject for Target {
-    type Context = crate::target::Context;
-
-    fn registry() -> &'static [Check<Self::Context>] {
-        crate::target::registry()
-    }
-
-    fn context(&self) -> Result<Self::Context> {
-        Target::context(self)
-    }
-}
-
-impl Subject for Mapper {
-    type Context = crate::mapper::Context;
-
-    fn registry() -> &'static [Check<Self::Context>] {
-        crate::mapper::registry()
-    }
-
-    fn context(&self) -> Result<Self::Context> {
-        Mapper::context(self)
-    }
-}
+use crate::suite::{Connector, Suite};
 
 /// One libtest trial per check; checks outside `selection` are marked ignored.
 ///
 /// # Errors
 /// When the harness cannot create its temporary directory.
-pub fn trials<S: Subject>(subject: &S, selection: &Selection) -> Result<Vec<Trial>> {
-    let context = Arc::new(subject.context()?);
+pub fn trials<S: Suite>(connector: &Connector<S>, selection: &Selection) -> Result<Vec<Trial>> {
+    let context = Arc::new(S::context(connector)?);
     Ok(S::registry()
         .iter()
         .map(|check| {
@@ -103,9 +49,9 @@ pub fn trials<S: Subject>(subject: &S, selection: &Selection) -> Result<Vec<Tria
 /// Runs the checks as a libtest-compatible test binary, reading the usual test arguments from
 /// the command line; returns the exit code for `main`.
 #[must_use]
-pub fn run<S: Subject>(subject: &S, selection: &Selection) -> ExitCode {
+pub fn run<S: Suite>(connector: &Connector<S>, selection: &Selection) -> ExitCode {
     let arguments = Arguments::from_args();
-    match trials(subject, selection) {
+    match trials(connector, selection) {
         Ok(trials) => libtest_mimic::run(&arguments, trials).exit_code(),
         Err(e) => {
             eprintln!("singer-conformance: {}", crate::chain(&e));

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Value, json};
-use singer_conformance::{Mapper, Outcome, Program, Selection, Tap, Target, Verify, libtest};
+use singer_conformance::{
+    CheckResult, Connector, Mapper, Outcome, Program, Selection, Suite, Tap, Target, Verify,
+    libtest,
+};
 
 const FIXTURE_TAP: &str = env!("CARGO_BIN_EXE_fixture-tap");
 const FIXTURE_TARGET: &str = env!("CARGO_BIN_EXE_fixture-target");
@@ -160,18 +163,14 @@ fn cli_exit_codes_and_formats() -> Result<(), Failed> {
     let config = dir.path().join("config.json");
     std::fs::write(&config, r#"{"greeting": "hi"}"#).map_err(|e| e.to_string())?;
     let config = config.to_str().ok_or("path")?;
-    let args = [
-        "tap",
-        "--config",
-        config,
-        "--suite",
-        "about",
-        "--format",
-        "json",
-        "--",
-        FIXTURE_TAP,
-    ];
-    let good = cli(&args, "");
+    // The about suite on the tap fixture, with `extra` options.
+    let tap_about = |extra: &[&str], broken: &str| {
+        let mut args = vec!["tap", "--config", config, "--suite", "about"];
+        args.extend_from_slice(extra);
+        args.extend(["--", FIXTURE_TAP]);
+        cli(&args, broken)
+    };
+    let good = tap_about(&["--format", "json"], "");
     if good.status.code() != Some(0) {
         return Err(format!(
             "well-behaved fixture: {:?} {}",
@@ -184,20 +183,7 @@ fn cli_exit_codes_and_formats() -> Result<(), Failed> {
     if report["failed"] != 0 || report["passed"] != 4 {
         return Err(format!("unexpected JSON report {report}").into());
     }
-    let bad = cli(
-        &[
-            "tap",
-            "--config",
-            config,
-            "--suite",
-            "about",
-            "--format",
-            "junit",
-            "--",
-            FIXTURE_TAP,
-        ],
-        "tap.about.version",
-    );
+    let bad = tap_about(&["--format", "junit"], "tap.about.version");
     let xml = String::from_utf8_lossy(&bad.stdout);
     if bad.status.code() != Some(1)
         || !xml.contains("<failure")
@@ -205,20 +191,7 @@ fn cli_exit_codes_and_formats() -> Result<(), Failed> {
     {
         return Err(format!("broken fixture: {:?} {xml}", bad.status).into());
     }
-    let skipped = cli(
-        &[
-            "tap",
-            "--config",
-            config,
-            "--suite",
-            "about",
-            "--skip",
-            "tap.about.version",
-            "--",
-            FIXTURE_TAP,
-        ],
-        "tap.about.version",
-    );
+    let skipped = tap_about(&["--skip", "tap.about.version"], "tap.about.version");
     if skipped.status.code() != Some(0) {
         return Err("--skip of the failing check should make the run pass".into());
     }
@@ -280,39 +253,41 @@ fn cli_mapper(config: &str) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The results of `checks` on `fixture` hanging (`FIXTURE_HANG`), with a 1 s deadline.
+fn hung<S: Suite>(
+    fixture: &str,
+    checks: [&str; 2],
+    options: impl FnOnce(Connector<S>) -> Connector<S>,
+) -> Result<Vec<CheckResult>, Failed> {
+    let program = Program::new(fixture).env("FIXTURE_HANG", "1");
+    let connector = options(Connector::<S>::new(program).timeout(Duration::from_secs(1)));
+    let selection = checks.iter().fold(Selection::all(), |s, c| s.suite(*c));
+    Ok(connector.run(&selection)?.results)
+}
+
 /// A hung connector fails its checks at the deadline instead of hanging the suite.
 fn hung_connectors_fail_in_time() -> Result<(), Failed> {
     let start = std::time::Instant::now();
-    let hung_tap = Tap::new(Program::new(FIXTURE_TAP).env("FIXTURE_HANG", "1"))
-        .config(json!({"greeting": "hi"}))
-        .timeout(Duration::from_secs(1));
-    let report = hung_tap.run(
-        &Selection::all()
-            .suite("tap.about.version")
-            .suite("tap.sync.exit-success"),
+    let tap = hung(
+        FIXTURE_TAP,
+        ["tap.about.version", "tap.sync.exit-success"],
+        |tap: Tap| tap.config(json!({"greeting": "hi"})),
     )?;
-    let hung_target = Target::new(Program::new(FIXTURE_TARGET).env("FIXTURE_HANG", "1"))
-        .config(json!({"destination_path": "{tmpdir}"}))
-        .timeout(Duration::from_secs(1))
-        .ack_timeout(Duration::from_secs(1));
-    let target_report = hung_target.run(
-        &Selection::all()
-            .suite("target.edge.huge-line")
-            .suite("target.state.after-commit"),
+    let target = hung(
+        FIXTURE_TARGET,
+        ["target.edge.huge-line", "target.state.after-commit"],
+        |target: Target| {
+            target
+                .config(json!({"destination_path": "{tmpdir}"}))
+                .ack_timeout(Duration::from_secs(1))
+        },
     )?;
-    let hung_mapper = Mapper::new(Program::new(FIXTURE_MAPPER).env("FIXTURE_HANG", "1"))
-        .timeout(Duration::from_secs(1));
-    let mapper_report = hung_mapper.run(
-        &Selection::all()
-            .suite("mapper.state.in-order")
-            .suite("mapper.edge.empty-input"),
+    let mapper = hung(
+        FIXTURE_MAPPER,
+        ["mapper.state.in-order", "mapper.edge.empty-input"],
+        |mapper: Mapper| mapper,
     )?;
-    for result in report
-        .results
-        .iter()
-        .chain(&target_report.results)
-        .chain(&mapper_report.results)
-    {
+    for result in tap.iter().chain(&target).chain(&mapper) {
         let message = result.outcome.message().unwrap_or_default();
         let expected = matches!(result.outcome, Outcome::Fail(_)) && message.contains("deadline")
             || result.info.id == "target.state.after-commit"
@@ -327,6 +302,24 @@ fn hung_connectors_fail_in_time() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The suite on the well-behaved fixture (every check must pass), then one case per check on
+/// the fixture broken for it (that check must fail).
+fn suite_trials<S: Suite>(fixture: fn(&str) -> Connector<S>) -> Vec<Trial> {
+    let good = libtest::trials(&fixture(""), &Selection::all()).expect("fixture context");
+    let mut trials: Vec<Trial> = good
+        .into_iter()
+        .map(|t| t.with_kind("well-behaved"))
+        .collect();
+    trials.extend(Connector::<S>::checks().map(|check| {
+        Trial::test(check.id, move || {
+            let report = fixture(check.id).run(&Selection::all().suite(check.id))?;
+            must_fail(&report, check.id)
+        })
+        .with_kind("must-fail")
+    }));
+    trials
+}
+
 fn main() -> std::process::ExitCode {
     let arguments = Arguments::from_args();
     let mut trials = vec![
@@ -339,45 +332,8 @@ fn main() -> std::process::ExitCode {
         Trial::test("cli_exit_codes_and_formats", cli_exit_codes_and_formats),
         Trial::test("hung_connectors_fail_in_time", hung_connectors_fail_in_time),
     ];
-    let kind = |trial: Trial, kind: &str| trial.with_kind(kind);
-    let good_tap = libtest::trials(&tap(""), &Selection::all()).expect("tap context");
-    trials.extend(good_tap.into_iter().map(|t| kind(t, "well-behaved")));
-    let good_target = libtest::trials(&target(""), &Selection::all()).expect("target context");
-    trials.extend(good_target.into_iter().map(|t| kind(t, "well-behaved")));
-    let good_mapper = libtest::trials(&mapper(""), &Selection::all()).expect("mapper context");
-    trials.extend(good_mapper.into_iter().map(|t| kind(t, "well-behaved")));
-    for check in Tap::checks() {
-        trials.push(kind(
-            Trial::test(check.id, move || {
-                must_fail(
-                    &tap(check.id).run(&Selection::all().suite(check.id))?,
-                    check.id,
-                )
-            }),
-            "must-fail",
-        ));
-    }
-    for check in Target::checks() {
-        trials.push(kind(
-            Trial::test(check.id, move || {
-                must_fail(
-                    &target(check.id).run(&Selection::all().suite(check.id))?,
-                    check.id,
-                )
-            }),
-            "must-fail",
-        ));
-    }
-    for check in Mapper::checks() {
-        trials.push(kind(
-            Trial::test(check.id, move || {
-                must_fail(
-                    &mapper(check.id).run(&Selection::all().suite(check.id))?,
-                    check.id,
-                )
-            }),
-            "must-fail",
-        ));
-    }
+    trials.extend(suite_trials(tap));
+    trials.extend(suite_trials(target));
+    trials.extend(suite_trials(mapper));
     libtest_mimic::run(&arguments, trials).exit_code()
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use singer_conformance::{
-    CheckInfo, Format, Mapper, Program, Selection, Tap, Target, Verify, read_json,
+    CheckInfo, Connector, Format, Mapper, Program, Selection, Suite, Tap, Target, Verify, read_json,
 };
 
 /// Black-box Singer spec-conformance checks for any tap, target or mapper.
@@ -33,9 +33,6 @@ struct Cli {
 enum Command {
     /// Run the tap suites on the tap started by the command after `--`.
     Tap {
-        /// Tap config file (JSON); `{tmpdir}` in values becomes a fresh directory per check.
-        #[arg(long)]
-        config: PathBuf,
         /// Catalog for sync runs; default: the discovered catalog with everything selected.
         #[arg(long)]
         catalog: Option<PathBuf>,
@@ -47,9 +44,6 @@ enum Command {
     },
     /// Run the target suites on the target started by the command after `--`.
     Target {
-        /// Target config file (JSON); `{tmpdir}` in values becomes a fresh directory per check.
-        #[arg(long)]
-        config: PathBuf,
         /// Shell command printing the ids loaded into stream `conformance_kill` (one integer or
         /// JSON object with `id` per line); runs with SINGER_CONFORMANCE_DIR set.
         #[arg(long)]
@@ -62,10 +56,6 @@ enum Command {
     },
     /// Run the mapper suites on the standalone mapper started by the command after `--`.
     Mapper {
-        /// Mapper config file (JSON) that maps nothing, e.g. `{}`: the output must equal the
-        /// input; `{tmpdir}` in values becomes a fresh directory per run.
-        #[arg(long)]
-        config: PathBuf,
         /// The mapper reads singer-sdk `stream_maps`: also run `mapper.alias.*`, with
         /// `{"stream_maps": {"test_users": {"__alias__": "renamed"}}}` merged into the config.
         #[arg(long)]
@@ -85,6 +75,10 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Common {
+    /// Connector config file (JSON); `{tmpdir}` in values becomes a fresh directory per check.
+    /// A mapper's config must map nothing (e.g. `{}`): its output must equal its input.
+    #[arg(long)]
+    config: PathBuf,
     /// Run only this suite or check (repeatable): `sync`, `tap.sync`, `tap.sync.keys-unique`.
     #[arg(long = "suite", value_name = "NAME")]
     suites: Vec<String>,
@@ -134,60 +128,33 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<bool> {
     match cli.command {
         Command::Tap {
-            config,
             catalog,
             state,
             common,
-        } => {
-            let mut tap = Tap::new(common.program()?)
-                .config(read_json(&config)?)
-                .timeout(Duration::from_secs(common.timeout));
+        } => common.run(|mut tap: Tap| {
             if let Some(path) = catalog {
                 tap = tap.catalog(read_json(&path)?);
             }
             if let Some(path) = state {
                 tap = tap.state(read_json(&path)?);
             }
-            let selection = common.selection();
-            ensure_some(Tap::checks(), &selection)?;
-            let report = tap.run(&selection)?;
-            common.emit(&report.render(common.format()))?;
-            Ok(report.is_success())
-        }
+            Ok(tap)
+        }),
         Command::Target {
-            config,
             verify,
             ack_timeout,
             common,
-        } => {
-            let mut target = Target::new(common.program()?)
-                .config(read_json(&config)?)
-                .timeout(Duration::from_secs(common.timeout))
-                .ack_timeout(Duration::from_secs(ack_timeout));
-            if let Some(command) = verify {
-                target = target.verify(Verify::Command(command));
-            }
-            let selection = common.selection();
-            ensure_some(Target::checks(), &selection)?;
-            let report = target.run(&selection)?;
-            common.emit(&report.render(common.format()))?;
-            Ok(report.is_success())
-        }
+        } => common.run(|target: Target| {
+            let target = target.ack_timeout(Duration::from_secs(ack_timeout));
+            Ok(match verify {
+                Some(command) => target.verify(Verify::Command(command)),
+                None => target,
+            })
+        }),
         Command::Mapper {
-            config,
             stream_maps,
             common,
-        } => {
-            let mapper = Mapper::new(common.program()?)
-                .config(read_json(&config)?)
-                .stream_maps(stream_maps)
-                .timeout(Duration::from_secs(common.timeout));
-            let selection = common.selection();
-            ensure_some(Mapper::checks(), &selection)?;
-            let report = mapper.run(&selection)?;
-            common.emit(&report.render(common.format()))?;
-            Ok(report.is_success())
-        }
+        } => common.run(|mapper: Mapper| Ok(mapper.stream_maps(stream_maps))),
         Command::Checks { kind, markdown } => {
             let checks: Vec<CheckInfo> = match kind {
                 Some(KindArg::Tap) => Tap::checks().collect(),
@@ -229,8 +196,22 @@ fn ensure_some(checks: impl Iterator<Item = CheckInfo>, selection: &Selection) -
 }
 
 impl Common {
-    fn program(&self) -> Result<Program> {
-        Ok(Program::from_argv(self.command.clone())?)
+    /// Runs the suite on the connector these options describe, with its own options applied
+    /// by `options`; `Ok(false)` when a check failed.
+    fn run<S: Suite>(
+        &self,
+        options: impl FnOnce(Connector<S>) -> Result<Connector<S>>,
+    ) -> Result<bool> {
+        let program = Program::from_argv(self.command.clone())?;
+        let connector = Connector::<S>::new(program)
+            .config(read_json(&self.config)?)
+            .timeout(Duration::from_secs(self.timeout));
+        let connector = options(connector)?;
+        let selection = self.selection();
+        ensure_some(Connector::<S>::checks(), &selection)?;
+        let report = connector.run(&selection)?;
+        self.emit(&report.render(self.format()))?;
+        Ok(report.is_success())
     }
 
     fn selection(&self) -> Selection {

@@ -38,7 +38,7 @@ fn input() -> Option<Vec<Value>> {
 }
 
 fn consistent(context: &Context, _: &CheckInfo) -> Verdict {
-    if !context.mapper.stream_maps {
+    if !context.mapper.suite.stream_maps {
         return Err(skip(
             "opt-in: for mappers that read singer-sdk `stream_maps` (pass --stream-maps, or Mapper::stream_maps(true))",
         ));

@@ -1,15 +1,10 @@
 //! Inputs a mapper must reject cleanly (a RECORD before its SCHEMA, bytes that are not UTF-8, a
 //! line that is not JSON) and inputs it must pass on (nothing, a 16 MiB record).
 
-use serde_json::json;
-
 use super::identity::scenario;
 use super::{Context, compare_lines, messages};
 use crate::check::{Check, CheckInfo, Verdict, fail};
-use crate::target::{edge, lines, record, schema, state};
-
-/// Size of the big value in `mapper.edge.huge-line`.
-const HUGE: usize = 16 * 1024 * 1024;
+use crate::target::edge;
 
 pub(super) const CHECKS: &[Check<Context>] = &[
     Check::new(
@@ -80,12 +75,7 @@ fn empty_input(context: &Context, _: &CheckInfo) -> Verdict {
 }
 
 fn huge_line(context: &Context, _: &CheckInfo) -> Verdict {
-    let s = "conformance_huge";
-    let input = lines(&[
-        schema(s, &json!({"blob": {"type": "string"}})),
-        record(s, json!({"id": 1, "blob": "x".repeat(HUGE)})),
-        state(json!({"bookmarks": {s: 1}})),
-    ]);
+    let input = edge::huge_input();
     let run = context.run_input(input.clone())?;
     if !run.success() {
         return Err(fail(format!(

@@ -10,22 +10,22 @@ mod identity;
 mod output;
 mod state;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::check::{self, Check, CheckInfo, Outcome, Selection, fail};
-use crate::error::{Error, Result};
+use crate::check::{Check, Outcome, fail};
+use crate::error::Result;
 use crate::json;
-use crate::process::{self, Program, Run};
-use crate::report::{Kind, Report};
+use crate::process::{self, Run};
+use crate::report::Kind;
+use crate::suite::{self, Connector, Suite, Workdir};
 use crate::tap::Output;
 use crate::target::{lines, record, schema, state};
 
-/// A standalone mapper under test.
+/// A standalone mapper under test; the harness appends `--config FILE`. Its base config
+/// (default `{}`) holds the settings the mapper needs to run, mapping nothing, so that its
+/// output must equal its input.
 ///
 /// ```no_run
 /// use singer_conformance::{Mapper, Selection};
@@ -37,117 +37,56 @@ use crate::target::{lines, record, schema, state};
 ///     .unwrap();
 /// assert!(report.is_success(), "{}", report.to_text());
 /// ```
-#[derive(Debug, Clone)]
-pub struct Mapper {
-    pub(crate) program: Program,
-    pub(crate) config: Value,
+pub type Mapper = Connector<MapperSuite>;
+
+/// What only the mapper suite needs: whether the mapper understands `stream_maps`.
+#[derive(Debug, Clone, Default)]
+pub struct MapperSuite {
     pub(crate) stream_maps: bool,
-    pub(crate) timeout: Duration,
-    pub(crate) threads: usize,
 }
 
-impl Mapper {
-    /// A mapper started as `program`; the harness appends `--config FILE`.
-    pub fn new(program: impl Into<Program>) -> Self {
-        Mapper {
-            program: program.into(),
-            config: Value::Object(Map::new()),
-            stream_maps: false,
-            timeout: Duration::from_secs(20),
-            threads: 4,
-        }
+impl Suite for MapperSuite {
+    type Context = Context;
+    const KIND: Kind = Kind::Mapper;
+
+    fn registry() -> &'static [Check<Context>] {
+        static ALL: OnceLock<Vec<Check<Context>>> = OnceLock::new();
+        ALL.get_or_init(|| {
+            suite::registry(&[
+                output::CHECKS,
+                state::CHECKS,
+                identity::CHECKS,
+                edge::CHECKS,
+                alias::CHECKS,
+            ])
+        })
     }
 
-    /// The base config (default `{}`): the settings the mapper needs to run, mapping nothing,
-    /// so that its output must equal its input. `{tmpdir}` inside strings becomes a fresh
-    /// directory per run.
-    #[must_use]
-    pub fn config(mut self, config: Value) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Whether the mapper understands singer-sdk `stream_maps` (default no). With it,
-    /// `mapper.alias.*` run with `{"stream_maps": {"<stream>": {"__alias__": "renamed"}}}`
-    /// merged into the base config; without it they are skipped.
-    #[must_use]
-    pub fn stream_maps(mut self, enabled: bool) -> Self {
-        self.stream_maps = enabled;
-        self
-    }
-
-    /// The deadline of one mapper run (default 20 s); a run past it is killed and fails.
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// How many checks run at once (default 4).
-    #[must_use]
-    pub fn threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
-        self
-    }
-
-    /// Every mapper check, in run order.
-    pub fn checks() -> impl Iterator<Item = CheckInfo> {
-        registry().iter().map(|c| c.info)
-    }
-
-    /// Runs the selected checks.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when the temporary directory cannot be created. Faults of the mapper are
-    /// check failures in the report, not errors.
-    pub fn run(&self, selection: &Selection) -> Result<Report> {
-        let context = self.context()?;
-        let results = check::run_all(&context, registry(), selection, self.threads);
-        Ok(Report::new(Kind::Mapper, self.program.display(), results))
-    }
-
-    pub(crate) fn context(&self) -> Result<Context> {
-        let dir = tempfile::Builder::new()
-            .prefix("singer-conformance-")
-            .tempdir()
-            .map_err(|e| Error::io("cannot create a temporary directory", e))?;
+    fn context(mapper: &Mapper) -> Result<Context> {
         Ok(Context {
-            mapper: self.clone(),
-            dir,
-            count: AtomicUsize::new(0),
+            mapper: mapper.clone(),
+            dir: Workdir::new()?,
             general: OnceLock::new(),
         })
     }
 }
 
-/// Every mapper check.
-pub(crate) fn registry() -> &'static [Check<Context>] {
-    static ALL: OnceLock<Vec<Check<Context>>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        [
-            output::CHECKS,
-            state::CHECKS,
-            identity::CHECKS,
-            edge::CHECKS,
-            alias::CHECKS,
-        ]
-        .into_iter()
-        .flat_map(|list| {
-            list.iter().map(|c| Check {
-                info: c.info,
-                run: c.run,
-            })
-        })
-        .collect()
-    })
+impl Mapper {
+    /// Whether the mapper understands singer-sdk `stream_maps` (default no). With it,
+    /// `mapper.alias.*` run with `{"stream_maps": {"<stream>": {"__alias__": "renamed"}}}`
+    /// merged into the base config; without it they are skipped.
+    #[must_use]
+    pub fn stream_maps(mut self, enabled: bool) -> Self {
+        self.suite.stream_maps = enabled;
+        self
+    }
 }
 
 /// What the mapper checks share.
 #[doc(hidden)]
 pub struct Context {
     pub(crate) mapper: Mapper,
-    dir: tempfile::TempDir,
-    count: AtomicUsize,
+    dir: Workdir,
     general: OnceLock<Result<General, Outcome>>,
 }
 
@@ -162,14 +101,7 @@ pub(crate) struct General {
 impl Context {
     /// Runs the mapper on `input` with `config` (written to a fresh file, `{tmpdir}` replaced).
     pub(crate) fn feed(&self, config: &Value, input: Vec<u8>) -> Result<Run, Outcome> {
-        let n = self.count.fetch_add(1, Ordering::SeqCst);
-        let dir = self.dir.path().join(format!("run-{n}"));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| fail(format!("harness cannot create {}: {e}", dir.display())))?;
-        let path: PathBuf = self.dir.path().join(format!("config-{n}.json"));
-        let value = crate::substitute_tmpdir(config, &dir);
-        std::fs::write(&path, value.to_string())
-            .map_err(|e| fail(format!("harness cannot write {}: {e}", path.display())))?;
+        let path = self.dir.write("config.json", config)?.file;
         let args = ["--config".into(), path.into_os_string()];
         process::run(
             &self.mapper.program,

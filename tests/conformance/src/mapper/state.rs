@@ -14,27 +14,43 @@ pub(super) const CHECKS: &[Check<Context>] = &[
         "mapper.state.unchanged",
         "every input STATE message comes out exactly once and unchanged (equal as JSON), and no other STATE comes out",
         "state belongs to the tap: Meltano stores what reaches the target and hands it back to the tap, which must understand it",
-        |c, i| findings(c, i, |f| f.changed),
+        unchanged,
     ),
     Check::new(
         "mapper.state.in-order",
         "STATE messages come out in input order",
         "an older state after a newer one rewinds the bookmark the target relays and Meltano stores",
-        |c, i| findings(c, i, |f| f.order),
+        in_order,
     ),
     Check::new(
         "mapper.state.after-records",
         "each STATE comes out after every RECORD that preceded it in the input (a STATE never overtakes records)",
         "targets acknowledge a STATE once the records before it are written; a STATE that overtakes records makes them lost if the run dies (Singer spec, RUNNING_AND_DEVELOPING.md)",
-        |c, i| findings(c, i, |f| f.overtaken),
+        after_records,
     ),
     Check::new(
         "mapper.state.last-relayed",
         "the last STATE out is the last STATE of the input",
         "the last state is the checkpoint the pipeline keeps; losing it means the next run repeats work",
-        |c, i| findings(c, i, |f| f.last),
+        last_relayed,
     ),
 ];
+
+fn unchanged(context: &Context, info: &CheckInfo) -> Verdict {
+    findings(context, info, |f| f.changed)
+}
+
+fn in_order(context: &Context, info: &CheckInfo) -> Verdict {
+    findings(context, info, |f| f.order)
+}
+
+fn after_records(context: &Context, info: &CheckInfo) -> Verdict {
+    findings(context, info, |f| f.overtaken)
+}
+
+fn last_relayed(context: &Context, info: &CheckInfo) -> Verdict {
+    findings(context, info, |f| f.last)
+}
 
 /// What is wrong with the STATEs of a mapper's output; `None` = fine.
 #[derive(Debug, Default)]

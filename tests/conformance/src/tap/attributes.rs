@@ -13,44 +13,57 @@ pub(super) const CHECKS: &[Check<Context>] = &[
         "tap.sync.attr-datetime",
         "values of `format: date-time` or `format: date` properties parse as ISO dates (leniently, like Python's fromisoformat)",
         "singer-sdk AttributeIsDateTimeTest; unparseable dates break timestamp columns",
-        |c, i| attribute(c, i, is_datetime),
+        attribute,
     ),
     Check::new(
         "tap.sync.attr-boolean",
         "values of boolean properties are booleans (or the strings \"true\"/\"false\")",
         "singer-sdk AttributeIsBooleanTest",
-        |c, i| attribute(c, i, is_boolean),
+        attribute,
     ),
     Check::new(
         "tap.sync.attr-integer",
         "values of integer properties are integers (or integer strings)",
         "singer-sdk AttributeIsIntegerTest; targets create integer columns",
-        |c, i| attribute(c, i, is_integer),
+        attribute,
     ),
     Check::new(
         "tap.sync.attr-number",
         "values of number properties are JSON numbers",
         "singer-sdk AttributeIsNumberTest; targets create numeric columns",
-        |c, i| attribute(c, i, is_number),
+        attribute,
     ),
     Check::new(
         "tap.sync.attr-object",
         "values of object properties are JSON objects",
         "singer-sdk AttributeIsObjectTest",
-        |c, i| attribute(c, i, is_object),
+        attribute,
     ),
     Check::new(
         "tap.sync.attr-not-null",
         "properties whose type excludes null are present and non-null in every record",
         "singer-sdk AttributeNotNullTest; targets create NOT NULL columns from such schemas",
-        |c, i| attribute(c, i, not_null),
+        attribute,
     ),
 ];
 
 /// What an attribute test says about one property value: `None` = fine or not applicable.
 type Test = fn(property: &Value, value: Option<&Value>) -> Option<&'static str>;
 
-fn attribute(context: &Context, _: &CheckInfo, test: Test) -> Verdict {
+/// The test each check applies, by check id.
+const TESTS: &[(&str, Test)] = &[
+    ("tap.sync.attr-datetime", is_datetime),
+    ("tap.sync.attr-boolean", is_boolean),
+    ("tap.sync.attr-integer", is_integer),
+    ("tap.sync.attr-number", is_number),
+    ("tap.sync.attr-object", is_object),
+    ("tap.sync.attr-not-null", not_null),
+];
+
+fn attribute(context: &Context, info: &CheckInfo) -> Verdict {
+    let Some(&(_, test)) = TESTS.iter().find(|(id, _)| *id == info.id) else {
+        return Err(fail(format!("no attribute test for {}", info.id)));
+    };
     each_record(context.baseline()?, |n, stream, record, schema, _| {
         let properties = schema.get("properties").and_then(Value::as_object);
         for (name, property) in properties.into_iter().flatten() {

@@ -212,7 +212,7 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 fn key_properties_exist(context: &Context, _: &CheckInfo) -> Verdict {
     for entry in catalog(context)?.streams {
         let mut keys = strings(entry.stream_metadata(keys::TABLE_KEY_PROPERTIES));
-        keys.extend(entry.key_properties.clone().unwrap_or_default());
+        keys.extend(strings(entry.legacy(keys::TABLE_KEY_PROPERTIES)));
         if let Some(key) = keys.iter().find(|k| !top_level(&entry, k)) {
             return Err(fail(format!(
                 "stream `{}`: key property `{key}` is not a top-level property of its schema",
@@ -227,7 +227,7 @@ fn replication_keys_exist(context: &Context, _: &CheckInfo) -> Verdict {
     for entry in catalog(context)?.streams {
         let mut keys = strings(entry.stream_metadata(keys::VALID_REPLICATION_KEYS));
         keys.extend(strings(entry.stream_metadata(keys::REPLICATION_KEY)));
-        keys.extend(entry.replication_key.clone());
+        keys.extend(strings(entry.legacy(keys::REPLICATION_KEY)));
         if let Some(key) = keys.iter().find(|k| !top_level(&entry, k)) {
             return Err(fail(format!(
                 "stream `{}`: replication key `{key}` is not a top-level property of its schema",
@@ -288,7 +288,7 @@ fn inclusion_per_field(context: &Context, _: &CheckInfo) -> Verdict {
 }
 
 fn with_state(context: &Context, _: &CheckInfo) -> Verdict {
-    let state = match &context.tap.state {
+    let state = match &context.tap.suite.state {
         Some(state) => state.clone(),
         None => context
             .baseline()

@@ -15,16 +15,15 @@ mod sync;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use crate::catalog::Catalog;
 use serde_json::Value;
 
-use crate::check::{self, Check, CheckInfo, Outcome, Selection, fail};
-use crate::error::{Error, Result};
-use crate::process::{self, Program, Run};
-use crate::report::{Kind, Report};
+use crate::catalog::Catalog;
+use crate::check::{Check, Outcome, fail};
+use crate::error::Result;
+use crate::process::{self, Run};
+use crate::report::Kind;
+use crate::suite::{self, Connector, Suite, Workdir};
 
 pub(crate) use output::{Msg, Output, parse};
 
@@ -39,42 +38,54 @@ pub(crate) use output::{Msg, Output, parse};
 ///     .unwrap();
 /// assert!(report.is_success(), "{}", report.to_text());
 /// ```
-#[derive(Debug, Clone)]
-pub struct Tap {
-    pub(crate) program: Program,
-    pub(crate) config: Value,
+pub type Tap = Connector<TapSuite>;
+
+/// What only the tap suite needs: an optional catalog and state.
+#[derive(Debug, Clone, Default)]
+pub struct TapSuite {
     pub(crate) catalog: Option<Value>,
     pub(crate) state: Option<Value>,
-    pub(crate) timeout: Duration,
-    pub(crate) threads: usize,
+}
+
+impl Suite for TapSuite {
+    type Context = Context;
+    const KIND: Kind = Kind::Tap;
+
+    fn registry() -> &'static [Check<Context>] {
+        static ALL: OnceLock<Vec<Check<Context>>> = OnceLock::new();
+        ALL.get_or_init(|| {
+            suite::registry(&[
+                about::CHECKS,
+                discovery::CHECKS,
+                sync::CHECKS,
+                attributes::CHECKS,
+                selection::CHECKS,
+                incremental::CHECKS,
+                kill::CHECKS,
+                config::CHECKS,
+            ])
+        })
+    }
+
+    fn context(tap: &Tap) -> Result<Context> {
+        Ok(Context {
+            tap: tap.clone(),
+            dir: Workdir::new()?,
+            about: OnceLock::new(),
+            discovery: OnceLock::new(),
+            catalog: OnceLock::new(),
+            baseline: OnceLock::new(),
+            field_run: OnceLock::new(),
+        })
+    }
 }
 
 impl Tap {
-    /// A tap started as `program` (a path, or a [`Program`] with leading arguments).
-    pub fn new(program: impl Into<Program>) -> Self {
-        Tap {
-            program: program.into(),
-            config: Value::Object(serde_json::Map::new()),
-            catalog: None,
-            state: None,
-            timeout: Duration::from_secs(20),
-            threads: 4,
-        }
-    }
-
-    /// The config to run it with (written to a temporary file). The string `{tmpdir}` inside
-    /// values is replaced by a fresh directory per check.
-    #[must_use]
-    pub fn config(mut self, config: Value) -> Self {
-        self.config = config;
-        self
-    }
-
     /// The catalog for sync runs. Without one, the harness runs `--discover` and selects every
     /// stream and field, as Meltano's default `select: ["*.*"]` does.
     #[must_use]
     pub fn catalog(mut self, catalog: Value) -> Self {
-        self.catalog = Some(catalog);
+        self.suite.catalog = Some(catalog);
         self
     }
 
@@ -82,77 +93,16 @@ impl Tap {
     /// of a clean sync is used.
     #[must_use]
     pub fn state(mut self, state: Value) -> Self {
-        self.state = Some(state);
+        self.suite.state = Some(state);
         self
     }
-
-    /// The deadline of one connector run (default 20 s); a run past it is killed and fails.
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// How many checks run at once (default 4).
-    #[must_use]
-    pub fn threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
-        self
-    }
-
-    /// Every tap check, in run order.
-    pub fn checks() -> impl Iterator<Item = CheckInfo> {
-        registry().iter().map(|c| c.info)
-    }
-
-    /// Runs the selected checks.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when the temporary directory cannot be created. Faults of the tap are
-    /// check failures in the report, not errors.
-    pub fn run(&self, selection: &Selection) -> Result<Report> {
-        let context = Context::new(self.clone())?;
-        let results = check::run_all(&context, registry(), selection, self.threads);
-        Ok(Report::new(Kind::Tap, self.program.display(), results))
-    }
-
-    /// A shared context for running checks one by one (the libtest integration).
-    pub(crate) fn context(&self) -> Result<Context> {
-        Context::new(self.clone())
-    }
-}
-
-/// Every tap check.
-pub(crate) fn registry() -> &'static [Check<Context>] {
-    static ALL: OnceLock<Vec<Check<Context>>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        [
-            about::CHECKS,
-            discovery::CHECKS,
-            sync::CHECKS,
-            attributes::CHECKS,
-            selection::CHECKS,
-            incremental::CHECKS,
-            kill::CHECKS,
-            config::CHECKS,
-        ]
-        .into_iter()
-        .flat_map(|list| {
-            list.iter().map(|c| Check {
-                info: c.info,
-                run: c.run,
-            })
-        })
-        .collect()
-    })
 }
 
 /// What the tap checks share. Each artefact is computed once, by whichever check needs it first.
 #[doc(hidden)]
 pub struct Context {
     pub(crate) tap: Tap,
-    dir: tempfile::TempDir,
-    files: AtomicUsize,
+    dir: Workdir,
     about: OnceLock<Result<Value, Outcome>>,
     discovery: OnceLock<Result<(Run, Value), Outcome>>,
     catalog: OnceLock<Result<Catalog, Outcome>>,
@@ -161,34 +111,9 @@ pub struct Context {
 }
 
 impl Context {
-    fn new(tap: Tap) -> Result<Context> {
-        let dir = tempfile::Builder::new()
-            .prefix("singer-conformance-")
-            .tempdir()
-            .map_err(|e| Error::io("cannot create a temporary directory", e))?;
-        Ok(Context {
-            tap,
-            dir,
-            files: AtomicUsize::new(0),
-            about: OnceLock::new(),
-            discovery: OnceLock::new(),
-            catalog: OnceLock::new(),
-            baseline: OnceLock::new(),
-            field_run: OnceLock::new(),
-        })
-    }
-
     /// Writes a JSON file into the context's directory (config values get `{tmpdir}` replaced).
     pub(crate) fn file(&self, name: &str, value: &Value) -> Result<PathBuf, Outcome> {
-        let n = self.files.fetch_add(1, Ordering::SeqCst);
-        let scratch = self.dir.path().join(format!("scratch-{n}"));
-        std::fs::create_dir_all(&scratch)
-            .map_err(|e| fail(format!("harness cannot create {}: {e}", scratch.display())))?;
-        let value = crate::substitute_tmpdir(value, &scratch);
-        let path = self.dir.path().join(format!("{n}-{name}"));
-        std::fs::write(&path, value.to_string())
-            .map_err(|e| fail(format!("harness cannot write {}: {e}", path.display())))?;
-        Ok(path)
+        Ok(self.dir.write(name, value)?.file)
     }
 
     /// Runs the tap with these arguments, no stdin.
@@ -249,7 +174,7 @@ impl Context {
     /// The catalog sync runs use: the one given, or the discovered one with everything selected.
     pub(crate) fn catalog(&self) -> Result<&Catalog, Outcome> {
         self.catalog
-            .get_or_init(|| match &self.tap.catalog {
+            .get_or_init(|| match &self.tap.suite.catalog {
                 Some(value) => serde_json::from_value(value.clone())
                     .map_err(|e| fail(format!("the catalog given to the harness is invalid: {e}"))),
                 None => {

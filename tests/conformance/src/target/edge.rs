@@ -37,14 +37,19 @@ pub(super) const CHECKS: &[Check<Context>] = &[
 ];
 
 fn huge_line(context: &Context, _: &CheckInfo) -> Verdict {
+    let input = huge_input();
+    let run = context.run_input(input.clone())?;
+    succeeded(&run, &input, "a 16 MiB RECORD line")
+}
+
+/// SCHEMA, one RECORD on a 16 MiB line, STATE.
+pub(crate) fn huge_input() -> Vec<u8> {
     let s = "conformance_huge";
-    let input = lines(&[
+    lines(&[
         schema(s, &json!({"blob": {"type": "string"}})),
         record(s, json!({"id": 1, "blob": "x".repeat(HUGE)})),
         state(json!({"bookmarks": {s: 1}})),
-    ]);
-    let run = context.run_input(input.clone())?;
-    succeeded(&run, &input, "a 16 MiB RECORD line")
+    ])
 }
 
 /// SCHEMA + RECORD, then `bad`, then another RECORD and a STATE.

@@ -33,7 +33,7 @@ fn after_commit(context: &Context, _: &CheckInfo) -> Verdict {
     let scratch = context.scratch()?;
     let checkpoint = json!({"bookmarks": {STREAM: {"id": FIRST}}});
     let state_line = Arc::new(lines(&[state(checkpoint.clone())]));
-    let args = ["--config".into(), scratch.config.clone().into_os_string()];
+    let args = ["--config".into(), scratch.file.clone().into_os_string()];
     let target = &context.target;
     let child =
         Spawned::start(&target.program, &args, true, true).map_err(|e| fail(crate::chain(&e)))?;
@@ -41,7 +41,7 @@ fn after_commit(context: &Context, _: &CheckInfo) -> Verdict {
     child.send(state_line.clone());
     // Re-sending the same STATE is harmless and lets targets that acknowledge on the next
     // message after their batch wait (singer-sdk, ours) do so while input stays open.
-    let give_up = Instant::now() + target.ack_timeout;
+    let give_up = Instant::now() + target.suite.ack_timeout;
     loop {
         let tick = (Instant::now() + Duration::from_millis(250)).min(give_up);
         match child.next_line(tick) {
@@ -55,7 +55,7 @@ fn after_commit(context: &Context, _: &CheckInfo) -> Verdict {
                 child.kill();
                 return Err(skip(format!(
                     "the target acknowledged no STATE within {} s while its input stayed open (it acknowledges only at end of input), so an interruption cannot be tested",
-                    target.ack_timeout.as_secs()
+                    target.suite.ack_timeout.as_secs()
                 )));
             }
             Line::Timeout => child.send(state_line.clone()),
@@ -69,7 +69,7 @@ fn after_commit(context: &Context, _: &CheckInfo) -> Verdict {
         }
     }
     child.kill();
-    if let Some(verify) = &target.verify {
+    if let Some(verify) = &target.suite.verify {
         missing(
             context,
             &scratch,
@@ -83,7 +83,7 @@ fn after_commit(context: &Context, _: &CheckInfo) -> Verdict {
     let input = lines(&rest);
     let run = context.feed(&scratch, input.clone())?;
     succeeded(&run, &input, "the rerun after SIGKILL")?;
-    if let Some(verify) = &target.verify {
+    if let Some(verify) = &target.suite.verify {
         missing(context, &scratch, verify, TOTAL, "after the rerun")?;
     }
     Ok(())

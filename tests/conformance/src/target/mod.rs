@@ -8,17 +8,18 @@ mod scenarios;
 mod state;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::check::{self, Check, CheckInfo, Outcome, Selection, fail};
-use crate::error::{Error, Result};
-use crate::process::{self, Program, Run};
-use crate::report::{Kind, Report};
+use crate::check::{Check, Outcome, fail};
+use crate::error::Result;
+use crate::process::{self, Run};
+use crate::report::Kind;
+pub(crate) use crate::suite::Scratch;
+use crate::suite::{self, Connector, Suite, Workdir};
 
 #[cfg(test)]
 pub(crate) use scenarios::accepted as accepted_scenarios;
@@ -36,14 +37,50 @@ pub use scenarios::scenarios;
 ///     .unwrap();
 /// assert!(report.is_success(), "{}", report.to_text());
 /// ```
+pub type Target = Connector<TargetSuite>;
+
+/// What only the target suite needs: how to read the destination, and the acknowledgement wait.
 #[derive(Debug, Clone)]
-pub struct Target {
-    pub(crate) program: Program,
-    pub(crate) config: Value,
+pub struct TargetSuite {
     pub(crate) verify: Option<Verify>,
-    pub(crate) timeout: Duration,
     pub(crate) ack_timeout: Duration,
-    pub(crate) threads: usize,
+}
+
+impl Default for TargetSuite {
+    fn default() -> Self {
+        TargetSuite {
+            verify: None,
+            ack_timeout: Duration::from_secs(8),
+        }
+    }
+}
+
+impl Suite for TargetSuite {
+    type Context = Context;
+    const KIND: Kind = Kind::Target;
+
+    fn registry() -> &'static [Check<Context>] {
+        static ALL: OnceLock<Vec<Check<Context>>> = OnceLock::new();
+        ALL.get_or_init(|| {
+            let mut all = scenarios::checks();
+            all.extend(suite::registry(&[
+                state::CHECKS,
+                kill::CHECKS,
+                evolution::CHECKS,
+                edge::CHECKS,
+            ]));
+            all
+        })
+    }
+
+    fn context(target: &Target) -> Result<Context> {
+        Ok(Context {
+            target: target.clone(),
+            dir: Workdir::new()?,
+            about: OnceLock::new(),
+            state_run: OnceLock::new(),
+        })
+    }
 }
 
 /// How the harness learns which records a target loaded, after it was killed: the destination is
@@ -74,36 +111,10 @@ impl fmt::Debug for Verify {
 }
 
 impl Target {
-    /// A target started as `program`.
-    pub fn new(program: impl Into<Program>) -> Self {
-        Target {
-            program: program.into(),
-            config: json!({}),
-            verify: None,
-            timeout: Duration::from_secs(20),
-            ack_timeout: Duration::from_secs(8),
-            threads: 4,
-        }
-    }
-
-    /// The config (`{tmpdir}` inside strings becomes a fresh directory per check).
-    #[must_use]
-    pub fn config(mut self, config: Value) -> Self {
-        self.config = config;
-        self
-    }
-
     /// How to list the records loaded into the destination (used by `target.state.after-commit`).
     #[must_use]
     pub fn verify(mut self, verify: Verify) -> Self {
-        self.verify = Some(verify);
-        self
-    }
-
-    /// The deadline of one target run (default 20 s).
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.suite.verify = Some(verify);
         self
     }
 
@@ -111,95 +122,29 @@ impl Target {
     /// above singer-sdk's and our SDK's 5 s default batch wait).
     #[must_use]
     pub fn ack_timeout(mut self, timeout: Duration) -> Self {
-        self.ack_timeout = timeout;
+        self.suite.ack_timeout = timeout;
         self
     }
-
-    /// How many checks run at once (default 4).
-    #[must_use]
-    pub fn threads(mut self, threads: usize) -> Self {
-        self.threads = threads.max(1);
-        self
-    }
-
-    /// Every target check, in run order.
-    pub fn checks() -> impl Iterator<Item = CheckInfo> {
-        registry().iter().map(|c| c.info)
-    }
-
-    /// Runs the selected checks.
-    ///
-    /// # Errors
-    /// [`Error::Io`] when the temporary directory cannot be created.
-    pub fn run(&self, selection: &Selection) -> Result<Report> {
-        let context = self.context()?;
-        let results = check::run_all(&context, registry(), selection, self.threads);
-        Ok(Report::new(Kind::Target, self.program.display(), results))
-    }
-
-    pub(crate) fn context(&self) -> Result<Context> {
-        let dir = tempfile::Builder::new()
-            .prefix("singer-conformance-")
-            .tempdir()
-            .map_err(|e| Error::io("cannot create a temporary directory", e))?;
-        Ok(Context {
-            target: self.clone(),
-            dir,
-            count: AtomicUsize::new(0),
-            about: OnceLock::new(),
-            state_run: OnceLock::new(),
-        })
-    }
-}
-
-/// Every target check.
-pub(crate) fn registry() -> &'static [Check<Context>] {
-    static ALL: OnceLock<Vec<Check<Context>>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        let mut all: Vec<Check<Context>> = scenarios::checks();
-        for list in [state::CHECKS, kill::CHECKS, evolution::CHECKS, edge::CHECKS] {
-            all.extend(list.iter().map(|c| Check {
-                info: c.info,
-                run: c.run,
-            }));
-        }
-        all
-    })
 }
 
 /// What the target checks share.
 #[doc(hidden)]
 pub struct Context {
     pub(crate) target: Target,
-    dir: tempfile::TempDir,
-    count: AtomicUsize,
+    dir: Workdir,
     about: OnceLock<Option<Value>>,
     state_run: OnceLock<Result<(Vec<u8>, Run), Outcome>>,
-}
-
-/// A fresh destination: its directory (`{tmpdir}`) and a config file pointing into it.
-pub(crate) struct Scratch {
-    pub(crate) dir: PathBuf,
-    pub(crate) config: PathBuf,
 }
 
 impl Context {
     /// A new scratch directory with the config written for it.
     pub(crate) fn scratch(&self) -> Result<Scratch, Outcome> {
-        let n = self.count.fetch_add(1, Ordering::SeqCst);
-        let dir = self.dir.path().join(format!("check-{n}"));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| fail(format!("harness cannot create {}: {e}", dir.display())))?;
-        let config = self.dir.path().join(format!("config-{n}.json"));
-        let value = crate::substitute_tmpdir(&self.target.config, &dir);
-        std::fs::write(&config, value.to_string())
-            .map_err(|e| fail(format!("harness cannot write {}: {e}", config.display())))?;
-        Ok(Scratch { dir, config })
+        self.dir.write("config.json", &self.target.config)
     }
 
     /// Runs the target on `input` with the scratch's config.
     pub(crate) fn feed(&self, scratch: &Scratch, input: Vec<u8>) -> Result<Run, Outcome> {
-        let args = ["--config".into(), scratch.config.clone().into_os_string()];
+        let args = ["--config".into(), scratch.file.clone().into_os_string()];
         process::run(
             &self.target.program,
             &args,

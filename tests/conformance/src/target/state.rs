@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{Context, lines, record, schema, state};
-use crate::check::{Check, Outcome, Verdict, fail};
+use crate::check::{Check, CheckInfo, Outcome, Verdict, fail};
 use crate::json;
 use crate::process::Run;
 
@@ -13,27 +13,43 @@ pub(super) const CHECKS: &[Check<Context>] = &[
         "target.state.bare-values",
         "every stdout line is a bare JSON state value (not a `{\"type\": \"STATE\", ...}` envelope, not a log line)",
         "Meltano stores each target stdout line as the new state (`tap | target | tail -1 > state.json`); anything else corrupts it",
-        |c, _| relay(c, |f| f.bare),
+        bare_values,
     ),
     Check::new(
         "target.state.from-input",
         "every emitted state value equals the value of a STATE message of the input",
         "state is opaque to the target: only the tap's own values can be handed back to it with --state",
-        |c, _| relay(c, |f| f.foreign),
+        from_input,
     ),
     Check::new(
         "target.state.in-order",
         "emitted states follow the order of the input STATE messages",
         "emitting an older state after a newer one rewinds the bookmark Meltano stores",
-        |c, _| relay(c, |f| f.order),
+        in_order,
     ),
     Check::new(
         "target.state.last-relayed",
         "after a clean end of input, the last stdout line is the value of the last input STATE",
         "the last line is the checkpoint Meltano keeps; missing it means the next run repeats work",
-        |c, _| relay(c, |f| f.last),
+        last_relayed,
     ),
 ];
+
+fn bare_values(context: &Context, _: &CheckInfo) -> Verdict {
+    relay(context, |f| f.bare)
+}
+
+fn from_input(context: &Context, _: &CheckInfo) -> Verdict {
+    relay(context, |f| f.foreign)
+}
+
+fn in_order(context: &Context, _: &CheckInfo) -> Verdict {
+    relay(context, |f| f.order)
+}
+
+fn last_relayed(context: &Context, _: &CheckInfo) -> Verdict {
+    relay(context, |f| f.last)
+}
 
 /// What is wrong with a target's stdout relative to the states of its input; `None` = fine.
 #[derive(Debug, Default)]

@@ -7,10 +7,13 @@
 //! without reading its input.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
+
+#[path = "../fixture-common/input.rs"]
+mod input;
 
 /// The checks this fixture can be made to fail, one `FIXTURE_BREAK` value each.
 const BREAKS: &[&str] = &[
@@ -100,14 +103,7 @@ impl Fixture {
             Some("--config") => {}
             _ => return Err("usage: fixture-mapper --config FILE".into()),
         }
-        if std::env::var_os("FIXTURE_HANG").is_some() {
-            std::thread::sleep(std::time::Duration::from_secs(3600));
-        }
-        let path = args.get(1).ok_or("--config needs a file")?;
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
-        let config: Value =
-            serde_json::from_str(&text).map_err(|e| format!("`{path}` is not JSON: {e}"))?;
+        let config = input::config(args)?;
         if let Some(maps) = config.get("stream_maps").and_then(Value::as_object) {
             for (stream, map) in maps {
                 let alias = map
@@ -122,42 +118,11 @@ impl Fixture {
         if self.is("mapper.output.valid-messages") {
             writeln!(self.out, "fixture-mapper: starting").map_err(|e| e.to_string())?;
         }
-        let mut input = io::stdin().lock();
-        let mut raw = Vec::new();
-        let (mut number, mut any) = (0, false);
-        loop {
-            raw.clear();
-            if input
-                .read_until(b'\n', &mut raw)
-                .map_err(|e| format!("cannot read stdin: {e}"))?
-                == 0
-            {
-                break;
-            }
-            number += 1;
-            if raw.len() > 8 * 1024 * 1024 && self.is("mapper.edge.huge-line") {
-                return Err(format!("line {number} is longer than 8 MiB"));
-            }
-            let line = match std::str::from_utf8(&raw) {
-                Ok(line) => line.to_owned(),
-                Err(_) if self.is("mapper.edge.invalid-utf8") => {
-                    String::from_utf8_lossy(&raw).into_owned()
-                }
-                Err(e) => return Err(format!("line {number} is not valid UTF-8 ({e})")),
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            any = true;
-            let message: Value = match serde_json::from_str(&line) {
-                Ok(message) => message,
-                Err(e) if self.is("mapper.edge.malformed-json") => panic!("bad line {number}: {e}"),
-                Err(e) => return Err(format!("line {number} is not valid JSON ({e})")),
-            };
-            self.handle(message)
-                .map_err(|e| format!("line {number}: {e}"))?;
-            self.out.flush().map_err(|e| e.to_string())?;
-        }
+        let broken = self.broken.clone();
+        let any = input::messages("mapper", &broken, |message| {
+            self.handle(message)?;
+            self.out.flush().map_err(|e| e.to_string())
+        })?;
         for record in std::mem::take(&mut self.held_records) {
             self.write(&record)?;
         }

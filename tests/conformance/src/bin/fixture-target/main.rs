@@ -6,11 +6,14 @@
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
+
+#[path = "../fixture-common/input.rs"]
+mod input;
 
 /// The checks this fixture can be made to fail, one `FIXTURE_BREAK` value each.
 const BREAKS: &[&str] = &[
@@ -111,60 +114,21 @@ impl Fixture {
             Some("--config") => {}
             _ => return Err("usage: fixture-target --config FILE".into()),
         }
-        if std::env::var_os("FIXTURE_HANG").is_some() {
-            std::thread::sleep(std::time::Duration::from_secs(3600));
-        }
-        let path = args.get(1).ok_or("--config needs a file")?;
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
-        let config: Value =
-            serde_json::from_str(&text).map_err(|e| format!("`{path}` is not JSON: {e}"))?;
+        let config = input::config(args)?;
         let destination = config["destination_path"]
             .as_str()
             .ok_or("missing setting `destination_path`")?;
         self.destination = PathBuf::from(destination);
         std::fs::create_dir_all(&self.destination)
             .map_err(|e| format!("cannot create `{destination}`: {e}"))?;
-        let mut input = io::stdin().lock();
-        let mut raw = Vec::new();
-        let mut number = 0;
-        let mut any = false;
-        loop {
-            raw.clear();
-            if input
-                .read_until(b'\n', &mut raw)
-                .map_err(|e| format!("cannot read stdin: {e}"))?
-                == 0
-            {
-                break;
-            }
-            number += 1;
-            if raw.len() > 8 * 1024 * 1024 && self.is("target.edge.huge-line") {
-                return Err(format!("line {number} is longer than 8 MiB"));
-            }
-            let line = match std::str::from_utf8(&raw) {
-                Ok(line) => line.to_owned(),
-                Err(_) if self.is("target.edge.invalid-utf8") => {
-                    String::from_utf8_lossy(&raw).into_owned()
-                }
-                Err(e) => return Err(format!("line {number} is not valid UTF-8 ({e})")),
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            any = true;
-            let message: Value = match serde_json::from_str(&line) {
-                Ok(message) => message,
-                Err(e) if self.is("target.edge.malformed-json") => panic!("bad line {number}: {e}"),
-                Err(e) => return Err(format!("line {number} is not valid JSON ({e})")),
-            };
+        let broken = self.broken.clone();
+        let any = input::messages("target", &broken, |message| {
             if let Some(state) = self.pending.take() {
                 write(&mut out, &state.to_string())?;
             }
-            self.handle(&mut out, &message)
-                .map_err(|e| format!("line {number}: {e}"))?;
-            out.flush().map_err(|e| e.to_string())?;
-        }
+            self.handle(&mut out, &message)?;
+            out.flush().map_err(|e| e.to_string())
+        })?;
         for (stream, record) in std::mem::take(&mut self.unwritten) {
             self.append(&stream, &record)?;
         }
