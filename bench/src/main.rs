@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use singer_bench::rows;
 
 /// What to measure. A flag given twice takes its last value (so `bench/run --out DIR` works).
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(args_override_self = true)]
 struct Args {
     /// `taps`, `targets`, `maps` or `all`.
@@ -37,6 +37,11 @@ struct Args {
     /// Directory of our release binaries.
     #[arg(long)]
     bin_dir: PathBuf,
+    /// Directory of the same binaries from an earlier build (e.g. the previous commit): each
+    /// of ours also runs from there, in the same alternating run, reported as a peer named
+    /// `... [baseline]`.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
     /// Python peers: `name=path/to/bin` (the venv's bin directory), repeatable.
     #[arg(long = "peer", value_parser = parse_peer)]
     peers: Vec<(String, PathBuf)>,
@@ -98,22 +103,25 @@ fn main() -> Result<()> {
         .with_context(|| format!("cannot resolve {}", args.work_dir.display()))?;
     args.bin_dir = std::fs::canonicalize(&args.bin_dir)
         .with_context(|| format!("cannot find the binaries in {}", args.bin_dir.display()))?;
+    if let Some(baseline) = &args.baseline {
+        args.baseline = Some(std::fs::canonicalize(baseline).with_context(|| {
+            format!("cannot find the baseline binaries in {}", baseline.display())
+        })?);
+    }
     let mut rows = Vec::new();
     for (index, &size) in args.sizes.iter().enumerate() {
         let with_peers = index == 0 && !args.no_peers;
         if matches!(args.suite.as_str(), "taps" | "all") {
-            rows.extend(suite("taps", &tap_systems(&args, with_peers), &args, size)?);
+            let systems = with_baseline(&args, |a| tap_systems(a, with_peers));
+            rows.extend(suite("taps", &systems, &args, size)?);
         }
         if matches!(args.suite.as_str(), "targets" | "all") {
-            rows.extend(suite(
-                "targets",
-                &target_systems(&args, with_peers),
-                &args,
-                size,
-            )?);
+            let systems = with_baseline(&args, |a| target_systems(a, with_peers));
+            rows.extend(suite("targets", &systems, &args, size)?);
         }
         if matches!(args.suite.as_str(), "maps" | "all") {
-            rows.extend(suite("maps", &map_systems(&args), &args, size)?);
+            let systems = with_baseline(&args, map_systems);
+            rows.extend(suite("maps", &systems, &args, size)?);
         }
         if !matches!(args.suite.as_str(), "taps" | "targets" | "maps" | "all") {
             bail!(
@@ -132,6 +140,27 @@ fn main() -> Result<()> {
         println!("Wrote {} and report.svg", out.join("report.md").display());
     }
     Ok(())
+}
+
+/// The systems `make` gives, plus (with `--baseline`) our systems again run from the baseline
+/// binaries, as peers, so the report shows each of ours against its earlier build.
+fn with_baseline(args: &Args, make: impl Fn(&Args) -> Vec<System>) -> Vec<System> {
+    let mut systems = make(args);
+    if let Some(dir) = &args.baseline {
+        let mut earlier = args.clone();
+        earlier.bin_dir.clone_from(dir);
+        systems.extend(
+            make(&earlier)
+                .into_iter()
+                .filter(|s| s.kind == Kind::Ours)
+                .map(|s| System {
+                    name: format!("{} [baseline]", s.name),
+                    kind: Kind::Peer,
+                    run: s.run,
+                }),
+        );
+    }
+    systems
 }
 
 fn peer(args: &Args, name: &str) -> Option<PathBuf> {
