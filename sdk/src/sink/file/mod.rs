@@ -7,7 +7,8 @@
 //! | [`Repair`], [`RecordEnd`] | how a tail torn by an interrupted run is found and removed |
 //! | [`FileNaming`], [`NameRule`], [`safe_file_name`] | `{stream}` templates, parsed once per run; stream names made safe as file names |
 //! | [`Replacement`] | a new version of a file, written aside and renamed over it |
-//! | [`sync_parent`], [`gzip_member`] | make a new directory entry durable; compress one append |
+//! | [`create_dirs`], [`sync_parent`], [`expand_home`] | create an output directory; make a new directory entry durable; `~` paths |
+//! | [`gzip_member`] | compress one append |
 //!
 //! A sink acknowledges nothing until its batch is durable, so a run killed at any point
 //! leaves files that end at a complete record once the next run has opened them:
@@ -36,7 +37,7 @@ mod rewrite;
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use append::{AppendFile, AppendOptions};
 pub use naming::{FileNaming, NameRule, NamingError, safe_file_name};
@@ -73,6 +74,70 @@ pub fn sync_parent(path: &Path) -> io::Result<()> {
             Ok(())
         }
         other => other,
+    }
+}
+
+/// Creates the directory `dir` and its missing parents, durably (each new entry is synced);
+/// nothing to do for an existing directory or an empty path (the current directory).
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// singer_sdk::sink::file::create_dirs(&dir.path().join("a/b"))?;
+/// assert!(dir.path().join("a/b").is_dir());
+/// std::fs::write(dir.path().join("f"), "")?;
+/// let error = singer_sdk::sink::file::create_dirs(&dir.path().join("f")).unwrap_err();
+/// assert!(error.to_string().contains("is a file, not a directory"));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// `dir` (or a parent) is a file, or a directory cannot be created or synced.
+pub fn create_dirs(dir: &Path) -> io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    if dir.exists() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            format!("`{}` is a file, not a directory", dir.display()),
+        ));
+    }
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .collect();
+    std::fs::create_dir_all(dir)?;
+    missing.into_iter().try_for_each(sync_parent)
+}
+
+/// A path setting as Python's `os.path.expanduser` reads it: `~` and `~/...` are under
+/// `$HOME` (when set); an empty path is the current directory, `.`.
+///
+/// ```
+/// use std::path::Path;
+/// use singer_sdk::sink::file::expand_home;
+///
+/// assert_eq!(expand_home(""), Path::new("."));
+/// assert_eq!(expand_home("out/~"), Path::new("out/~"));
+/// assert_eq!(expand_home("~user/out"), Path::new("~user/out"));
+/// if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+///     assert_eq!(expand_home("~/out"), Path::new(&home).join("out"));
+/// }
+/// ```
+#[must_use]
+pub fn expand_home(path: &str) -> PathBuf {
+    if path.is_empty() {
+        return PathBuf::from(".");
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
+    match (path.strip_prefix('~'), home) {
+        (Some(""), Some(home)) => PathBuf::from(home),
+        (Some(rest), Some(home)) if rest.starts_with('/') => {
+            PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(path),
     }
 }
 
