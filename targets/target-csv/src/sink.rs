@@ -4,30 +4,25 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
+use singer_sdk::sink::file::{AppendFile, Repair};
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
 use singer_sdk::{Error, Result};
 
 use crate::client::{Claim, Client};
-use crate::file;
+use crate::file::{self, Scanner};
 
 /// Writes the records of one stream to its CSV file.
 #[derive(Debug)]
 pub(crate) struct CsvSink {
     client: Arc<Client>,
-    path: PathBuf,
-    file: File,
+    file: AppendFile,
     /// The columns of the file, in file order.
     header: Vec<String>,
-    /// The length of the file after the last durable write (regular files).
-    len: u64,
-    /// Whether the file is a regular file (devices and pipes cannot be read back or truncated).
-    regular: bool,
     /// A special file whose header goes out with the first batch.
     header_pending: bool,
     /// Whether a record with properties outside the header was reported.
@@ -54,130 +49,86 @@ impl CsvSink {
                 path.display()
             )));
         }
-        if let Some(prop) = &client.sort_by {
-            if !columns.contains(prop) {
-                tracing::warn!(
-                    stream = %stream.name,
-                    property = %prop,
-                    "record_sort_property_name is not a property of this stream; its records sort as if it were null."
-                );
-            }
+        if let Some(prop) = client.sort_by.as_ref().filter(|p| !columns.contains(p)) {
+            tracing::warn!(
+                stream = %stream.name,
+                property = %prop,
+                "record_sort_property_name is not a property of this stream; its records sort as if it were null."
+            );
         }
         let claim = client.claim(&path, &stream.name)?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                Error::context(
-                    format!(
-                        "cannot create directory `{}` for `{}`; check output_path and file_naming_scheme, and the permissions",
-                        parent.display(),
-                        path.display()
-                    ),
-                    e,
-                )
-            })?;
+        let file = AppendFile::options()
+            .create_dirs(true)
+            .open(&path)
+            .map_err(|e| open_error(&path, e))?;
+        if !file.is_regular() {
+            return Self::special(client, file, columns, &claim);
         }
-        let sink = match std::fs::metadata(&path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Self::create(client, path, columns, "Creating")?
-            }
-            Err(e) => {
-                return Err(Error::context(
-                    format!(
-                        "cannot access `{}`; check the permissions of output_path",
-                        path.display()
-                    ),
-                    e,
-                ));
-            }
-            Ok(meta) if meta.is_dir() => {
-                return Err(Error::custom(format!(
-                    "`{}` is a directory, not a file; move it away or change file_naming_scheme",
-                    path.display()
-                )));
-            }
-            Ok(meta) if meta.is_file() => {
-                if claim == Claim::First && client.replace {
-                    Self::create(client, path, columns, "Replacing")?
-                } else {
-                    Self::append(client, path, &columns)?
-                }
-            }
-            Ok(_) => Self::special(client, path, columns, &claim)?,
-        };
-        Ok(sink)
+        if file.created() {
+            Self::create(client, file, columns, "Creating")
+        } else if claim == Claim::First && client.replace {
+            Self::create(client, file, columns, "Replacing")
+        } else {
+            Self::append(client, file, &columns)
+        }
     }
 
-    /// Starts the file over with a header (creating it if needed).
+    fn new(client: &Arc<Client>, file: AppendFile, header: Vec<String>, pending: bool) -> Self {
+        CsvSink {
+            client: Arc::clone(client),
+            file,
+            header,
+            header_pending: pending,
+            warned_extra: false,
+        }
+    }
+
+    /// Starts the file over with a header.
     fn create(
         client: &Arc<Client>,
-        path: PathBuf,
+        mut file: AppendFile,
         header: Vec<String>,
         verb: &str,
     ) -> Result<CsvSink> {
-        tracing::info!(file = %path.display(), "{verb} the CSV file.");
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .map_err(|e| open_error(&path, e))?;
+        tracing::info!(file = %file.path().display(), "{verb} the CSV file.");
         let row = client.dialect.row(header.iter().map(String::as_bytes));
-        file.write_all(&row)
-            .and_then(|()| file.sync_data())
-            .and_then(|()| file::sync_parent(&path))
+        file.truncate()
+            .and_then(|()| file.append(&row))
             .map_err(|e| {
                 Error::context(
                     format!(
                         "cannot write the header of `{}`; check free space and permissions",
-                        path.display()
+                        file.path().display()
                     ),
                     e,
                 )
             })?;
-        Ok(CsvSink {
-            client: Arc::clone(client),
-            path,
-            file,
-            header,
-            len: row.len() as u64,
-            regular: true,
-            header_pending: false,
-            warned_extra: false,
-        })
+        Ok(Self::new(client, file, header, false))
     }
 
-    /// Opens an existing regular file for appending.
-    fn append(client: &Arc<Client>, path: PathBuf, columns: &[String]) -> Result<CsvSink> {
+    /// Appends to an existing regular file: a torn last row is cut off (and kept in
+    /// `<file>.torn`), and missing columns are added to the header.
+    fn append(client: &Arc<Client>, mut file: AppendFile, columns: &[String]) -> Result<CsvSink> {
         let dialect = client.dialect;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| open_error(&path, e))?;
-        let len = file::repair_tail(&mut file, &path, dialect)?;
-        let existing = if len == 0 {
+        let path = file.path().to_owned();
+        file.repair(Repair::Records {
+            end: Box::new(Scanner::new(dialect)),
+            keep_torn: true,
+        })
+        .map_err(|e| open_error(&path, e))?;
+        let existing = if file.is_empty() {
             None
         } else {
             file::read_header(&path, dialect)?
         };
         let Some((existing, bom)) = existing else {
             // Empty, or blank lines only: start it over.
-            drop(file);
-            return Self::create(client, path, columns.to_vec(), "Starting");
+            return Self::create(client, file, columns.to_vec(), "Starting");
         };
         let missing: Vec<&String> = columns.iter().filter(|c| !existing.contains(c)).collect();
         if missing.is_empty() {
             tracing::info!(file = %path.display(), "Appending to the CSV file.");
-            return Ok(CsvSink {
-                client: Arc::clone(client),
-                path,
-                file,
-                header: existing,
-                len,
-                regular: true,
-                header_pending: false,
-                warned_extra: false,
-            });
+            return Ok(Self::new(client, file, existing, false));
         }
         drop(file);
         let mut widened = existing.clone();
@@ -190,32 +141,19 @@ impl CsvSink {
             added = %missing.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
             "Added columns to the CSV file's header; existing rows have them empty."
         );
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| open_error(&path, e))?;
-        let len = file.metadata().map_err(|e| open_error(&path, e))?.len();
-        Ok(CsvSink {
-            client: Arc::clone(client),
-            path,
-            file,
-            header: widened,
-            len,
-            regular: true,
-            header_pending: false,
-            warned_extra: false,
-        })
+        let file = AppendFile::open(&path).map_err(|e| open_error(&path, e))?;
+        Ok(Self::new(client, file, widened, false))
     }
 
-    /// Opens a device or pipe: nothing to read back; the header goes out once per run, with
-    /// the first batch.
+    /// A device or pipe: nothing to read back; the header goes out once per run, with the
+    /// first batch.
     fn special(
         client: &Arc<Client>,
-        path: PathBuf,
+        file: AppendFile,
         columns: Vec<String>,
         claim: &Claim,
     ) -> Result<CsvSink> {
+        let path = file.path();
         let (header, header_pending) = match claim {
             Claim::Again {
                 special_header: Some(written),
@@ -235,25 +173,12 @@ impl CsvSink {
                 (written.clone(), false)
             }
             _ => {
-                client.set_special_header(&path, &columns);
+                client.set_special_header(path, &columns);
                 (columns, true)
             }
         };
         tracing::info!(file = %path.display(), "Writing to a special file (not a regular file).");
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(|e| open_error(&path, e))?;
-        Ok(CsvSink {
-            client: Arc::clone(client),
-            path,
-            file,
-            header,
-            len: 0,
-            regular: false,
-            header_pending,
-            warned_extra: false,
-        })
+        Ok(Self::new(client, file, header, header_pending))
     }
 
     /// The rows of `records` (and the header, if still to be written), as CSV.
@@ -293,23 +218,6 @@ impl CsvSink {
         }
         writer.into_inner().unwrap_or_default()
     }
-
-    /// Undoes a partial write, so the file ends at its last complete row again.
-    fn roll_back(&mut self) {
-        if self.regular {
-            if let Err(e) = self
-                .file
-                .set_len(self.len)
-                .and_then(|()| self.file.sync_data())
-            {
-                tracing::warn!(
-                    file = %self.path.display(),
-                    error = %e,
-                    "Cannot remove a partly written batch; the next run removes the incomplete last row."
-                );
-            }
-        }
-    }
 }
 
 impl Sink for CsvSink {
@@ -320,26 +228,17 @@ impl Sink for CsvSink {
                 .sort_by(|a, b| compare_json(a.get(prop), b.get(prop)));
         }
         let bytes = self.encode(&batch.records, &batch.stream.name);
-        let written = self.file.write_all(&bytes).and_then(|()| {
-            match self.file.sync_data() {
-                // Devices and pipes cannot be synced; what they take is gone.
-                Err(e) if !self.regular && e.kind() == io::ErrorKind::InvalidInput => Ok(()),
-                other => other,
-            }
-        });
-        if let Err(e) = written {
-            self.roll_back();
-            return Err(Error::context(
+        self.file.append(&bytes).map_err(|e| {
+            let n = batch.records.len();
+            Error::context(
                 format!(
-                    "cannot write {} record{} to `{}`; check free space and permissions, then rerun from the last state",
-                    batch.records.len(),
-                    if batch.records.len() == 1 { "" } else { "s" },
-                    self.path.display()
+                    "cannot write {n} record{} to `{}`; check free space and permissions, then rerun from the last state",
+                    if n == 1 { "" } else { "s" },
+                    self.file.path().display()
                 ),
                 e,
-            ));
-        }
-        self.len += bytes.len() as u64;
+            )
+        })?;
         self.header_pending = false;
         Ok(())
     }
@@ -350,11 +249,9 @@ impl Sink for CsvSink {
                 .client
                 .dialect
                 .row(self.header.iter().map(String::as_bytes));
-            self.file.write_all(&bytes).map_err(|e| {
-                Error::context(
-                    format!("cannot write the header of `{}`", self.path.display()),
-                    e,
-                )
+            self.file.append(&bytes).map_err(|e| {
+                let path = self.file.path().display();
+                Error::context(format!("cannot write the header of `{path}`"), e)
             })?;
             self.header_pending = false;
         }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::repair::Repair;
-use super::sync_parent;
+use super::{create_dirs, sync_parent};
 
 /// A file opened for appending, created if missing. On open, a regular file is emptied
 /// ([`AppendOptions::truncate`]) or repaired ([`AppendOptions::repair`]); each
@@ -37,6 +37,7 @@ pub struct AppendFile {
     /// Length after the last durable append (regular files).
     len: u64,
     regular: bool,
+    created: bool,
 }
 
 /// How [`AppendFile`] opens a file: see [`AppendFile::options`].
@@ -44,6 +45,7 @@ pub struct AppendFile {
 pub struct AppendOptions {
     truncate: bool,
     repair: Repair,
+    create_dirs: bool,
 }
 
 impl AppendOptions {
@@ -61,39 +63,56 @@ impl AppendOptions {
         self
     }
 
+    /// Create the file's missing parent directories (see [`create_dirs`]). Default: `false`.
+    #[must_use]
+    pub fn create_dirs(mut self, create: bool) -> Self {
+        self.create_dirs = create;
+        self
+    }
+
     /// Opens `path` for appending, creating it (and syncing its directory) if missing.
     ///
     /// # Errors
-    /// The file cannot be opened (e.g. `path` is a directory), emptied, read or repaired;
+    /// `path` is a directory, or the file cannot be opened, emptied, read or repaired;
     /// [`Repair::GzipLines`] finds a file that is not gzip before its end.
     pub fn open(self, path: impl AsRef<Path>) -> io::Result<AppendFile> {
         let path = path.as_ref();
         let existing = std::fs::metadata(path).ok();
+        if existing.as_ref().is_some_and(std::fs::Metadata::is_dir) {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                format!(
+                    "`{}` is a directory, not a file; move it away or write to another file",
+                    path.display()
+                ),
+            ));
+        }
+        if let Some(parent) = path.parent().filter(|_| self.create_dirs) {
+            create_dirs(parent)?;
+        }
         let regular = existing.as_ref().is_none_or(std::fs::Metadata::is_file);
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .append(true)
             .create(true)
             .read(regular)
             .open(path)?;
-        let mut len = 0;
-        if regular {
-            if self.truncate {
-                file.set_len(0)?;
-                file.sync_data()?;
-            } else {
-                self.repair.run(&mut file, path)?;
-                len = file.metadata()?.len();
-            }
-            if existing.is_none() {
-                sync_parent(path)?;
-            }
-        }
-        Ok(AppendFile {
+        let len = if regular { file.metadata()?.len() } else { 0 };
+        let mut file = AppendFile {
             file,
             path: path.to_owned(),
             len,
             regular,
-        })
+            created: existing.is_none(),
+        };
+        if file.created {
+            sync_parent(path)?;
+        }
+        if self.truncate {
+            file.truncate()?;
+        } else {
+            file.repair(self.repair)?;
+        }
+        Ok(file)
     }
 }
 
@@ -147,6 +166,37 @@ impl AppendFile {
             _ => {}
         }
         result
+    }
+
+    /// Empties a regular file, durably.
+    ///
+    /// # Errors
+    /// Truncating or syncing fails.
+    pub fn truncate(&mut self) -> io::Result<()> {
+        if self.regular {
+            self.file.set_len(0)?;
+            self.file.sync_data()?;
+            self.len = 0;
+        }
+        Ok(())
+    }
+
+    /// Repairs a regular file with `repair`, as [`AppendOptions::repair`] does on open.
+    ///
+    /// # Errors
+    /// Reading or repairing fails.
+    pub fn repair(&mut self, repair: Repair) -> io::Result<()> {
+        if self.regular {
+            repair.run(&mut self.file, &self.path)?;
+            self.len = self.file.metadata()?.len();
+        }
+        Ok(())
+    }
+
+    /// Whether this open created the file.
+    #[must_use]
+    pub fn created(&self) -> bool {
+        self.created
     }
 
     /// The length of the file after the last durable append (0 for devices and pipes).
@@ -218,6 +268,21 @@ mod tests {
     #[test]
     fn a_directory_cannot_be_opened() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(AppendFile::open(dir.path()).is_err());
+        let error = AppendFile::open(dir.path()).unwrap_err();
+        assert!(error.to_string().contains("is a directory"), "{error}");
+    }
+
+    #[test]
+    fn parents_are_created_and_new_files_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/c.csv");
+        let file = AppendFile::options().create_dirs(true).open(&path).unwrap();
+        assert!(file.created() && path.is_file());
+        drop(file);
+        let mut file = AppendFile::open(&path).unwrap();
+        assert!(!file.created());
+        file.append(b"a;b;c").unwrap();
+        file.repair(Repair::Lines).unwrap();
+        assert!(file.is_empty());
     }
 }
