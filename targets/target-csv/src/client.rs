@@ -2,13 +2,12 @@
 //! and timestamp fixed when the run starts), the CSV dialect, and which stream writes which
 //! file in this run.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use chrono::{DateTime, Offset, Utc};
 use singer_sdk::sink::StreamSchema;
-use singer_sdk::sink::file::{FileNaming, NameRule, create_dirs};
+use singer_sdk::sink::file::{Claim, FileNaming, NameRule, RunFiles, create_dirs};
 use singer_sdk::target::{LoadMethod, Target, TargetOptions};
 use singer_sdk::time::{parse_timezone, strftime};
 use singer_sdk::{Error, Result};
@@ -16,6 +15,9 @@ use singer_sdk::{Error, Result};
 use crate::config::{Config, OverwriteBehavior};
 use crate::file::Dialect;
 use crate::sink::CsvSink;
+
+/// The header written to a special file in this run, if any.
+type Header = Option<Vec<String>>;
 
 /// The shared state of one run.
 #[derive(Debug)]
@@ -32,19 +34,7 @@ pub(crate) struct Client {
     pub(crate) sort_by: Option<String>,
     /// Files opened in this run: the stream writing each, and for a file that is not a
     /// regular file (a device, a pipe) the header written to it, which can only be written once.
-    files: Mutex<HashMap<PathBuf, (String, Option<Vec<String>>)>>,
-}
-
-/// What [`Client::claim`] tells a sink about its file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Claim {
-    /// First open of the file in this run.
-    First,
-    /// The stream's file was opened before in this run (a new SCHEMA).
-    Again {
-        /// For a special file, the header already chosen for it.
-        special_header: Option<Vec<String>>,
-    },
+    files: RunFiles<Header>,
 }
 
 impl Target for Client {
@@ -150,7 +140,7 @@ impl Client {
             dialect: Dialect { escape },
             replace,
             sort_by: config.record_sort_property_name,
-            files: Mutex::default(),
+            files: RunFiles::default(),
         })
     }
 
@@ -159,32 +149,30 @@ impl Client {
         self.naming.path(&self.output_dir, stream)
     }
 
-    /// Registers that `stream` opens `path`.
+    /// Registers that `stream` opens `path`: whether it is the first open in this run, and
+    /// for a special file, the header written to it.
     ///
     /// # Errors
     /// Another stream already writes `path` in this run.
-    pub(crate) fn claim(&self, path: &Path, stream: &str) -> Result<Claim> {
-        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
-        match files.get(path) {
-            Some((owner, _)) if owner != stream => Err(Error::custom(format!(
+    pub(crate) fn claim(&self, path: &Path, stream: &str) -> Result<(bool, Header)> {
+        self.files.with(path, stream, |claim, header| match claim {
+            Claim::Taken { owner } => Err(Error::custom(format!(
                 "streams `{owner}` and `{stream}` would both write `{}`; put `{{stream_name}}` in `file_naming_scheme`",
                 path.display()
             ))),
-            Some((_, special_header)) => Ok(Claim::Again {
-                special_header: special_header.clone(),
-            }),
-            None => {
-                files.insert(path.to_owned(), (stream.to_owned(), None));
-                Ok(Claim::First)
-            }
-        }
+            claim => Ok((claim == Claim::First, header.clone())),
+        })
     }
 
-    /// Records the header chosen for a special (non-regular) file.
-    pub(crate) fn set_special_header(&self, path: &Path, header: &[String]) {
-        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, special_header)) = files.get_mut(path) {
-            *special_header = Some(header.to_vec());
-        }
+    /// Records (and returns) the header written to the special (non-regular) file at `path`.
+    pub(crate) fn set_special_header(
+        &self,
+        path: &Path,
+        stream: &str,
+        header: Vec<String>,
+    ) -> Vec<String> {
+        self.files
+            .with(path, stream, |_, special| *special = Some(header.clone()));
+        header
     }
 }

@@ -1,5 +1,5 @@
-//! The CSV files themselves: the dialect, finding the end of the last complete row (for the
-//! SDK's torn-tail repair), reading the header, and widening a file's header in place.
+//! The CSV files themselves: the dialect, reading the header, and widening a file's header
+//! in place.
 //!
 //! Files are written in Python's `excel` dialect (what MeltanoLabs `target-csv` writes): comma
 //! delimiter, `"` quotes only where needed, `\r\n` line ends, quotes doubled inside quoted
@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
-use singer_sdk::sink::file::{RecordEnd, Replacement};
+use singer_sdk::sink::file::{QuotedLines, Replacement};
 use singer_sdk::{Error, Result};
 
 /// The UTF-8 byte order mark some tools (Excel) put at the start of a CSV file.
@@ -69,6 +69,11 @@ impl Dialect {
         }
     }
 
+    /// Finds the end of the last complete row, to repair a torn tail.
+    pub(crate) fn row_end(self) -> QuotedLines {
+        QuotedLines::new(b',', b'"', self.escape)
+    }
+
     /// One CSV row, terminated, in this dialect.
     pub(crate) fn row<I, F>(self, fields: I) -> Vec<u8>
     where
@@ -83,73 +88,6 @@ impl Dialect {
         // Writing to a Vec cannot fail.
         let _ = writer.write_record(&record);
         writer.into_inner().unwrap_or_default()
-    }
-}
-
-/// Where a row boundary falls, tracked byte by byte with the same state machine the `csv`
-/// crate's reader uses (quotes open only at the start of a field; `\r` and `\n` end a row
-/// outside quotes).
-#[derive(Debug, Clone)]
-pub(crate) struct Scanner {
-    dialect: Dialect,
-    state: ScanState,
-    offset: u64,
-    /// Offset just past the last row terminator seen outside quotes.
-    complete: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ScanState {
-    StartField,
-    InField,
-    InQuoted,
-    /// After the escape character inside a quoted field.
-    Escaped,
-    /// After a quote inside a quoted field: a doubled quote, or the end of the quoted part.
-    AfterQuote,
-}
-
-impl Scanner {
-    pub(crate) fn new(dialect: Dialect) -> Self {
-        Scanner {
-            dialect,
-            state: ScanState::StartField,
-            offset: 0,
-            complete: 0,
-        }
-    }
-}
-
-impl RecordEnd for Scanner {
-    fn unit(&self) -> &'static str {
-        "row"
-    }
-
-    fn feed(&mut self, bytes: &[u8]) {
-        use ScanState::{AfterQuote, Escaped, InField, InQuoted, StartField};
-        let double_quote = self.dialect.escape.is_none();
-        for (i, &byte) in bytes.iter().enumerate() {
-            if matches!(
-                (self.state, byte),
-                (StartField | InField | AfterQuote, b'\n' | b'\r')
-            ) {
-                self.complete = self.offset + i as u64 + 1;
-            }
-            self.state = match (self.state, byte) {
-                (StartField | InField | AfterQuote, b',' | b'\n' | b'\r') => StartField,
-                (StartField, b'"') | (Escaped, _) => InQuoted,
-                (AfterQuote, b'"') if double_quote => InQuoted,
-                (StartField | InField | AfterQuote, _) => InField,
-                (InQuoted, b'"') => AfterQuote,
-                (InQuoted, _) if self.dialect.escape == Some(byte) => Escaped,
-                (InQuoted, _) => InQuoted,
-            };
-        }
-        self.offset += bytes.len() as u64;
-    }
-
-    fn complete(&self) -> u64 {
-        self.complete
     }
 }
 

@@ -8,13 +8,13 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use singer_sdk::sink::file::{AppendFile, Repair};
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
 use singer_sdk::{Error, Result};
 
-use crate::client::{Claim, Client};
-use crate::file::{self, Scanner};
+use crate::client::Client;
+use crate::file;
 
 /// Writes the records of one stream to its CSV file.
 #[derive(Debug)]
@@ -30,8 +30,10 @@ pub(crate) struct CsvSink {
 }
 
 impl CsvSink {
-    /// Opens the file of `stream`: creates it with a header, or (appending) repairs a torn
-    /// last row and makes sure its header has every column of the schema, widening it if not.
+    /// Opens the file of `stream`: creates it with a header, starts it over (replacing), or
+    /// appends to it: a torn last row is cut off (and kept in `<file>.torn`), and columns of
+    /// the schema missing from its header are added. Devices and pipes get the header once
+    /// per run, with the first batch.
     ///
     /// # Errors
     /// A schema without properties, a file that another stream writes, a path that is a
@@ -56,21 +58,42 @@ impl CsvSink {
                 "record_sort_property_name is not a property of this stream; its records sort as if it were null."
             );
         }
-        let claim = client.claim(&path, &stream.name)?;
-        let file = AppendFile::options()
+        let (first, special_header) = client.claim(&path, &stream.name)?;
+        let mut file = AppendFile::options()
             .create_dirs(true)
             .open(&path)
             .map_err(|e| open_error(&path, e))?;
-        if !file.is_regular() {
-            return Self::special(client, file, columns, &claim);
-        }
-        if file.created() {
-            Self::create(client, file, columns, "Creating")
-        } else if claim == Claim::First && client.replace {
-            Self::create(client, file, columns, "Replacing")
+        let (header, header_pending) = if !file.is_regular() {
+            tracing::info!(file = %path.display(), "Writing to a special file (not a regular file).");
+            let Some(written) = special_header else {
+                return Ok(Self::new(
+                    client,
+                    file,
+                    client.set_special_header(&path, &stream.name, columns),
+                    true,
+                ));
+            };
+            let missing: Vec<&str> = columns
+                .iter()
+                .filter(|c| !written.contains(c))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                return Err(Error::custom(format!(
+                    "cannot add columns {} to `{}`: it is not a regular file, so its header cannot be rewritten; write to a regular file",
+                    missing.join(", "),
+                    path.display()
+                )));
+            }
+            (written, false)
+        } else if file.created() {
+            (start(client, &mut file, columns, "Creating")?, false)
+        } else if first && client.replace {
+            (start(client, &mut file, columns, "Replacing")?, false)
         } else {
-            Self::append(client, file, &columns)
-        }
+            (append(client, &mut file, columns)?, false)
+        };
+        Ok(Self::new(client, file, header, header_pending))
     }
 
     fn new(client: &Arc<Client>, file: AppendFile, header: Vec<String>, pending: bool) -> Self {
@@ -83,106 +106,8 @@ impl CsvSink {
         }
     }
 
-    /// Starts the file over with a header.
-    fn create(
-        client: &Arc<Client>,
-        mut file: AppendFile,
-        header: Vec<String>,
-        verb: &str,
-    ) -> Result<CsvSink> {
-        tracing::info!(file = %file.path().display(), "{verb} the CSV file.");
-        let row = client.dialect.row(header.iter().map(String::as_bytes));
-        file.truncate()
-            .and_then(|()| file.append(&row))
-            .map_err(|e| {
-                Error::context(
-                    format!(
-                        "cannot write the header of `{}`; check free space and permissions",
-                        file.path().display()
-                    ),
-                    e,
-                )
-            })?;
-        Ok(Self::new(client, file, header, false))
-    }
-
-    /// Appends to an existing regular file: a torn last row is cut off (and kept in
-    /// `<file>.torn`), and missing columns are added to the header.
-    fn append(client: &Arc<Client>, mut file: AppendFile, columns: &[String]) -> Result<CsvSink> {
-        let dialect = client.dialect;
-        let path = file.path().to_owned();
-        file.repair(Repair::Records {
-            end: Box::new(Scanner::new(dialect)),
-            keep_torn: true,
-        })
-        .map_err(|e| open_error(&path, e))?;
-        let existing = if file.is_empty() {
-            None
-        } else {
-            file::read_header(&path, dialect)?
-        };
-        let Some((existing, bom)) = existing else {
-            // Empty, or blank lines only: start it over.
-            return Self::create(client, file, columns.to_vec(), "Starting");
-        };
-        let missing: Vec<&String> = columns.iter().filter(|c| !existing.contains(c)).collect();
-        if missing.is_empty() {
-            tracing::info!(file = %path.display(), "Appending to the CSV file.");
-            return Ok(Self::new(client, file, existing, false));
-        }
-        drop(file);
-        let mut widened = existing.clone();
-        widened.extend(missing.iter().map(|c| (*c).clone()));
-        // Rewrite the file a symlink points to, next to it, so the rename stays atomic.
-        let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        file::widen(&real, &existing, &widened, bom, dialect)?;
-        tracing::info!(
-            file = %path.display(),
-            added = %missing.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
-            "Added columns to the CSV file's header; existing rows have them empty."
-        );
-        let file = AppendFile::open(&path).map_err(|e| open_error(&path, e))?;
-        Ok(Self::new(client, file, widened, false))
-    }
-
-    /// A device or pipe: nothing to read back; the header goes out once per run, with the
-    /// first batch.
-    fn special(
-        client: &Arc<Client>,
-        file: AppendFile,
-        columns: Vec<String>,
-        claim: &Claim,
-    ) -> Result<CsvSink> {
-        let path = file.path();
-        let (header, header_pending) = match claim {
-            Claim::Again {
-                special_header: Some(written),
-            } => {
-                let missing: Vec<&str> = columns
-                    .iter()
-                    .filter(|c| !written.contains(c))
-                    .map(String::as_str)
-                    .collect();
-                if !missing.is_empty() {
-                    return Err(Error::custom(format!(
-                        "cannot add columns {} to `{}`: it is not a regular file, so its header cannot be rewritten; write to a regular file",
-                        missing.join(", "),
-                        path.display()
-                    )));
-                }
-                (written.clone(), false)
-            }
-            _ => {
-                client.set_special_header(path, &columns);
-                (columns, true)
-            }
-        };
-        tracing::info!(file = %path.display(), "Writing to a special file (not a regular file).");
-        Ok(Self::new(client, file, header, header_pending))
-    }
-
     /// The rows of `records` (and the header, if still to be written), as CSV.
-    fn encode(&mut self, records: &[serde_json::Map<String, Value>], stream: &str) -> Vec<u8> {
+    fn encode(&mut self, records: &[Map<String, Value>], stream: &str) -> Vec<u8> {
         let dialect = self.client.dialect;
         let mut writer = dialect.writer(Vec::with_capacity(records.len() * 64 + 64));
         // Writing to a Vec cannot fail.
@@ -190,24 +115,24 @@ impl CsvSink {
             let _ = writer.write_record(self.header.iter().map(|c| dialect.encode(c.as_bytes())));
         }
         let mut cells: Vec<String> = vec![String::new(); self.header.len()];
-        let known: Option<HashSet<&str>> =
-            (!self.warned_extra).then(|| self.header.iter().map(String::as_str).collect());
+        let known: HashSet<&str> = match self.warned_extra {
+            true => HashSet::new(),
+            false => self.header.iter().map(String::as_str).collect(),
+        };
         for record in records {
-            if let Some(known) = &known {
-                if !self.warned_extra {
-                    let extra: Vec<&str> = record
-                        .keys()
-                        .map(String::as_str)
-                        .filter(|k| !known.contains(k))
-                        .collect();
-                    if !extra.is_empty() {
-                        tracing::warn!(
-                            stream,
-                            properties = %extra.join(", "),
-                            "Records have properties that are not in the schema; they are not written."
-                        );
-                        self.warned_extra = true;
-                    }
+            if !self.warned_extra {
+                let extra: Vec<&str> = record
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !known.contains(k))
+                    .collect();
+                if !extra.is_empty() {
+                    tracing::warn!(
+                        stream,
+                        properties = %extra.join(", "),
+                        "Records have properties that are not in the schema; they are not written."
+                    );
+                    self.warned_extra = true;
                 }
             }
             for (cell, column) in cells.iter_mut().zip(&self.header) {
@@ -218,6 +143,68 @@ impl CsvSink {
         }
         writer.into_inner().unwrap_or_default()
     }
+}
+
+/// Starts `file` over with `header`; returns it.
+fn start(
+    client: &Client,
+    file: &mut AppendFile,
+    header: Vec<String>,
+    verb: &str,
+) -> Result<Vec<String>> {
+    tracing::info!(file = %file.path().display(), "{verb} the CSV file.");
+    let row = client.dialect.row(header.iter().map(String::as_bytes));
+    file.truncate()
+        .and_then(|()| file.append(&row))
+        .map_err(|e| {
+            let path = file.path().display();
+            Error::context(
+                format!("cannot write the header of `{path}`; check free space and permissions"),
+                e,
+            )
+        })?;
+    Ok(header)
+}
+
+/// Appends to an existing regular file: repairs it, and widens its header to `columns`;
+/// returns the header.
+fn append(client: &Client, file: &mut AppendFile, columns: Vec<String>) -> Result<Vec<String>> {
+    let dialect = client.dialect;
+    let path = file.path().to_owned();
+    let end = Box::new(dialect.row_end());
+    file.repair(Repair::Records {
+        end,
+        keep_torn: true,
+    })
+    .map_err(|e| open_error(&path, e))?;
+    let existing = if file.is_empty() {
+        None
+    } else {
+        file::read_header(&path, dialect)?
+    };
+    let Some((existing, bom)) = existing else {
+        // Empty, or blank lines only: start it over.
+        return start(client, file, columns, "Starting");
+    };
+    let missing: Vec<String> = columns
+        .into_iter()
+        .filter(|c| !existing.contains(c))
+        .collect();
+    if missing.is_empty() {
+        tracing::info!(file = %path.display(), "Appending to the CSV file.");
+        return Ok(existing);
+    }
+    let widened = [&existing[..], &missing].concat();
+    // Rewrite the file a symlink points to, next to it, so the rename stays atomic.
+    let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    file::widen(&real, &existing, &widened, bom, dialect)?;
+    tracing::info!(
+        file = %path.display(),
+        added = %missing.join(", "),
+        "Added columns to the CSV file's header; existing rows have them empty."
+    );
+    *file = AppendFile::open(&path).map_err(|e| open_error(&path, e))?;
+    Ok(widened)
 }
 
 impl Sink for CsvSink {
@@ -245,10 +232,7 @@ impl Sink for CsvSink {
 
     fn close(&mut self) -> Result<()> {
         if self.header_pending {
-            let bytes = self
-                .client
-                .dialect
-                .row(self.header.iter().map(String::as_bytes));
+            let bytes = self.encode(&[], "");
             self.file.append(&bytes).map_err(|e| {
                 let path = self.file.path().display();
                 Error::context(format!("cannot write the header of `{path}`"), e)
@@ -260,11 +244,9 @@ impl Sink for CsvSink {
 }
 
 fn open_error(path: &Path, e: io::Error) -> Error {
+    let path = path.display();
     Error::context(
-        format!(
-            "cannot open `{}` for writing; check output_path and the permissions",
-            path.display()
-        ),
+        format!("cannot open `{path}` for writing; check output_path and the permissions"),
         e,
     )
 }

@@ -10,9 +10,9 @@ use singer_sdk::Error;
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
 use singer_sdk::target::{LoadMethod, TargetOptions};
 
-use crate::client::{Claim, Client};
+use crate::client::Client;
 use crate::config::{Config, OverwriteBehavior};
-use crate::file::{self, Dialect, Scanner};
+use crate::file::{self, Dialect};
 use crate::sink::{CsvSink, compare_json, write_cell};
 use singer_sdk::sink::file::{AppendFile, RecordEnd, Repair};
 
@@ -201,13 +201,8 @@ fn output_path_that_is_a_file_is_refused() {
 fn two_streams_cannot_share_a_file() {
     let client = make_client(&json!({"file_naming_scheme": "all.csv"})).unwrap();
     let path = client.path_for("a");
-    assert_eq!(client.claim(&path, "a").unwrap(), Claim::First);
-    assert_eq!(
-        client.claim(&path, "a").unwrap(),
-        Claim::Again {
-            special_header: None
-        }
-    );
+    assert_eq!(client.claim(&path, "a").unwrap(), (true, None));
+    assert_eq!(client.claim(&path, "a").unwrap(), (false, None));
     let error = client.claim(&path, "b").unwrap_err().to_string();
     assert!(
         error.contains("`a` and `b`") && error.contains("{stream_name}"),
@@ -275,64 +270,6 @@ fn sort_order() {
     );
 }
 
-/// Every byte offset of `text` cut short: the scanner finds the end of the last whole row.
-#[test]
-fn scanner_finds_the_last_complete_row() {
-    let cases: [(&[&str], Dialect); 3] = [
-        (
-            &[
-                "id,info\r\n",
-                "1,\"a \"\"q\"\"\r\nnext, line\"\r\n",
-                "2,plain\r\n",
-            ],
-            Dialect::default(),
-        ),
-        (
-            &["id,info\r\n", "1,\"a \\\"q\\\"\r\n\\\\\"\r\n", "2,x\r\n"],
-            Dialect {
-                escape: Some(b'\\'),
-            },
-        ),
-        (
-            &["a\n", "b\r", "c\n", "\"\n\"\n", "\"\"\"\",x\n"],
-            Dialect::default(),
-        ),
-    ];
-    for (rows, dialect) in cases {
-        let text = rows.concat();
-        let ends: Vec<usize> = rows
-            .iter()
-            .scan(0, |end, row| {
-                *end += row.len();
-                Some(*end)
-            })
-            .collect();
-        for cut in 0..=text.len() {
-            let mut scanner = Scanner::new(dialect);
-            scanner.feed(&text.as_bytes()[..cut]);
-            let expected = ends
-                .iter()
-                .copied()
-                .filter(|e| *e <= cut)
-                .max()
-                .unwrap_or(0);
-            // `\r\n` cut between the two: the row ends at `\r` already (the `\n` after it
-            // reads as a blank line).
-            let got = usize::try_from(scanner.complete()).unwrap();
-            assert!(
-                got == expected || text.as_bytes()[got - 1] == b'\r' && ends.contains(&(got + 1)),
-                "{text:?} cut at {cut}: {got} != {expected}"
-            );
-        }
-        // Fed in pieces, the same.
-        let mut scanner = Scanner::new(dialect);
-        for chunk in text.as_bytes().chunks(3) {
-            scanner.feed(chunk);
-        }
-        assert_eq!(scanner.complete(), text.len() as u64, "{text:?}");
-    }
-}
-
 #[test]
 fn escape_character_round_trips() {
     let fields = ["a\\", "\"", "x\\\"y", "line\nbreak", "plain", "", "\\\\"];
@@ -359,9 +296,9 @@ fn escape_character_round_trips() {
             "{dialect:?}: {}",
             String::from_utf8_lossy(&row)
         );
-        let mut scanner = Scanner::new(dialect);
-        scanner.feed(&row);
-        assert_eq!(scanner.complete(), row.len() as u64);
+        let mut end = dialect.row_end();
+        end.feed(&row);
+        assert_eq!(end.complete(), row.len() as u64);
     }
     let row = Dialect {
         escape: Some(b'\\'),
@@ -377,7 +314,7 @@ fn torn_tail_is_cut_and_kept_aside() {
     let whole = "id,info\r\n1,\"multi\r\nline\"\r\n";
     std::fs::write(&path, format!("{whole}2,\"torn\r\nin quotes")).unwrap();
     let repair = || Repair::Records {
-        end: Box::new(Scanner::new(Dialect::default())),
+        end: Box::new(Dialect::default().row_end()),
         keep_torn: true,
     };
     let file = AppendFile::options().repair(repair()).open(&path).unwrap();

@@ -4,7 +4,8 @@
 //! | item | what it does |
 //! |---|---|
 //! | [`AppendFile`] | a file opened for appending: repaired (or emptied) on open, `append` = write, flush, fsync, rolled back on failure |
-//! | [`Repair`], [`RecordEnd`] | how a tail torn by an interrupted run is found and removed |
+//! | [`Repair`], [`RecordEnd`], [`QuotedLines`] | how a tail torn by an interrupted run is found and removed |
+//! | [`RunFiles`], [`Claim`] | which stream writes which file in this run |
 //! | [`FileNaming`], [`NameRule`], [`safe_file_name`] | `{stream}` templates, parsed once per run; stream names made safe as file names |
 //! | [`Replacement`] | a new version of a file, written aside and renamed over it |
 //! | [`create_dirs`], [`sync_parent`], [`expand_home`] | create an output directory; make a new directory entry durable; `~` paths |
@@ -31,6 +32,7 @@
 //! ```
 
 mod append;
+mod claim;
 mod naming;
 mod repair;
 mod rewrite;
@@ -40,8 +42,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use append::{AppendFile, AppendOptions};
+pub use claim::{Claim, RunFiles};
 pub use naming::{FileNaming, NameRule, NamingError, safe_file_name};
-pub use repair::{RecordEnd, Repair};
+pub use repair::{QuotedLines, RecordEnd, Repair};
 pub use rewrite::Replacement;
 
 /// Syncs the directory holding `path`, so that a new or renamed entry survives a crash. File

@@ -68,7 +68,7 @@ impl fmt::Debug for Repair {
 }
 
 /// Finds where the last complete record of a file ends, for [`Repair::Records`]: a state
-/// machine fed the file's bytes in order, as a CSV reader tracks quotes.
+/// machine fed the file's bytes in order, as a CSV reader tracks quotes ([`QuotedLines`]).
 ///
 /// ```
 /// use singer_sdk::sink::file::RecordEnd;
@@ -102,6 +102,88 @@ pub trait RecordEnd {
 
     /// The offset just past the last complete record fed so far.
     fn complete(&self) -> u64;
+}
+
+/// The [`RecordEnd`] of delimited text with quoted fields (CSV, TSV): records are lines,
+/// except that line breaks inside quoted fields do not end them. It tracks the state machine
+/// of the `csv` crate's reader: a quote opens a quoted field only at the start of a field;
+/// inside one, a doubled quote (or, with an escape byte, the escape byte and the byte after
+/// it) does not close it; outside quotes, `\r` and `\n` end a record.
+///
+/// ```
+/// use singer_sdk::sink::file::{QuotedLines, RecordEnd};
+///
+/// let mut end = QuotedLines::new(b',', b'"', None);
+/// end.feed(b"id,text\r\n1,\"two\r\nlines\"\r\n2,\"torn");
+/// assert_eq!(end.complete(), 27);
+/// ```
+#[derive(Debug, Clone)]
+pub struct QuotedLines {
+    delimiter: u8,
+    quote: u8,
+    escape: Option<u8>,
+    state: Quoted,
+    offset: u64,
+    complete: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoted {
+    StartField,
+    InField,
+    InQuoted,
+    /// After the escape byte inside a quoted field.
+    Escaped,
+    /// After a quote inside a quoted field: a doubled quote, or the end of the quoted part.
+    AfterQuote,
+}
+
+impl QuotedLines {
+    /// Fields separated by `delimiter` and quoted with `quote`; inside quotes, quotes are
+    /// doubled, or escaped with `escape` when there is one.
+    #[must_use]
+    pub fn new(delimiter: u8, quote: u8, escape: Option<u8>) -> Self {
+        QuotedLines {
+            delimiter,
+            quote,
+            escape,
+            state: Quoted::StartField,
+            offset: 0,
+            complete: 0,
+        }
+    }
+}
+
+impl RecordEnd for QuotedLines {
+    fn unit(&self) -> &'static str {
+        "row"
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        use Quoted::{AfterQuote, Escaped, InField, InQuoted, StartField};
+        for (i, &byte) in bytes.iter().enumerate() {
+            let outside = matches!(self.state, StartField | InField | AfterQuote);
+            self.state = match self.state {
+                _ if outside && (byte == b'\n' || byte == b'\r') => {
+                    self.complete = self.offset + i as u64 + 1;
+                    StartField
+                }
+                _ if outside && byte == self.delimiter => StartField,
+                StartField if byte == self.quote => InQuoted,
+                AfterQuote if byte == self.quote && self.escape.is_none() => InQuoted,
+                StartField | InField | AfterQuote => InField,
+                Escaped => InQuoted,
+                InQuoted if byte == self.quote => AfterQuote,
+                InQuoted if Some(byte) == self.escape => Escaped,
+                InQuoted => InQuoted,
+            };
+        }
+        self.offset += bytes.len() as u64;
+    }
+
+    fn complete(&self) -> u64 {
+        self.complete
+    }
 }
 
 impl Repair {
@@ -456,6 +538,60 @@ mod tests {
 
         fn complete(&self) -> u64 {
             self.complete
+        }
+    }
+
+    /// Every byte offset of `text` cut short: the end of the last whole row is found.
+    #[test]
+    fn quoted_lines_find_the_last_complete_row() {
+        let cases: [(&[&str], Option<u8>); 3] = [
+            (
+                &[
+                    "id,info\r\n",
+                    "1,\"a \"\"q\"\"\r\nnext, line\"\r\n",
+                    "2,plain\r\n",
+                ],
+                None,
+            ),
+            (
+                &["id,info\r\n", "1,\"a \\\"q\\\"\r\n\\\\\"\r\n", "2,x\r\n"],
+                Some(b'\\'),
+            ),
+            (&["a\n", "b\r", "c\n", "\"\n\"\n", "\"\"\"\",x\n"], None),
+        ];
+        for (rows, escape) in cases {
+            let text = rows.concat();
+            let ends: Vec<usize> = rows
+                .iter()
+                .scan(0, |end, row| {
+                    *end += row.len();
+                    Some(*end)
+                })
+                .collect();
+            for cut in 0..=text.len() {
+                let mut end = QuotedLines::new(b',', b'"', escape);
+                end.feed(&text.as_bytes()[..cut]);
+                let expected = ends
+                    .iter()
+                    .copied()
+                    .filter(|e| *e <= cut)
+                    .max()
+                    .unwrap_or(0);
+                // `\r\n` cut between the two: the row ends at `\r` already (the `\n` after
+                // it reads as a blank line).
+                let got = usize::try_from(end.complete()).unwrap();
+                assert!(
+                    got == expected
+                        || text.as_bytes()[got - 1] == b'\r' && ends.contains(&(got + 1)),
+                    "{text:?} cut at {cut}: {got} != {expected}"
+                );
+            }
+            // Fed in pieces, the same.
+            let mut end = QuotedLines::new(b',', b'"', escape);
+            for chunk in text.as_bytes().chunks(3) {
+                end.feed(chunk);
+            }
+            assert_eq!(end.complete(), text.len() as u64, "{text:?}");
         }
     }
 
