@@ -124,13 +124,9 @@ impl Client {
                 e,
             )
         })?;
-        let shown = if output_dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            &output_dir
-        };
+        let shown = Some(&*output_dir).filter(|d| !d.as_os_str().is_empty());
         tracing::info!(
-            output_path = %shown.display(),
+            output_path = %shown.unwrap_or(Path::new(".")).display(),
             mode = if replace { "replace_file" } else { "append_records" },
             "Writing CSV files."
         );

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use singer_sdk::sink::file::{QuotedLines, Replacement};
@@ -105,33 +105,19 @@ pub(crate) fn read_header(path: &Path, dialect: Dialect) -> Result<Option<(Vec<S
     };
     let file = File::open(path).map_err(|e| cannot_read(&e))?;
     let mut input = BufReader::new(file);
-    let mut start = [0u8; 3];
-    let mut got = 0;
-    while got < 3 {
-        match input.read(&mut start[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(cannot_read(&e)),
-        }
-    }
-    let bom = &start[..got] == BOM;
-    let prefix: &[u8] = if bom { &[] } else { &start[..got] };
-    let mut reader = dialect.reader(prefix.chain(input));
-    let mut record = csv::ByteRecord::new();
-    if !reader
-        .read_byte_record(&mut record)
+    let bom = input
+        .fill_buf()
         .map_err(|e| cannot_read(&e))?
-    {
-        return Ok(None);
+        .starts_with(BOM);
+    if bom {
+        input.consume(BOM.len());
     }
-    let mut header = Vec::with_capacity(record.len());
-    for field in &record {
-        let name =
-            std::str::from_utf8(field).map_err(|_| cannot_read(&"the header is not UTF-8 text"))?;
-        header.push(name.to_owned());
+    let mut record = csv::StringRecord::new();
+    match dialect.reader(input).read_record(&mut record) {
+        Ok(true) => Ok(Some((record.iter().map(str::to_owned).collect(), bom))),
+        Ok(false) => Ok(None),
+        Err(e) => Err(cannot_read(&e)),
     }
-    Ok(Some((header, bom)))
 }
 
 /// Rewrites the CSV file at `path` with header `widened` (its current header `old` followed
@@ -168,21 +154,14 @@ pub(crate) fn widen(
         .map_err(write_error)?;
     let mut reader = dialect.reader(BufReader::with_capacity(256 * 1024, input));
     let mut writer = dialect.writer(out);
-    let mut record = csv::ByteRecord::new();
     let mut fields: Vec<Vec<u8>> = Vec::with_capacity(widened.len());
-    for row in 1u64.. {
-        let more = reader.read_byte_record(&mut record).map_err(|e| {
+    for (row, record) in (1..).zip(reader.byte_records()).skip(1) {
+        let record = record.map_err(|e| {
             Error::custom(format!(
                 "cannot read `{}` to add columns: {e}; move the file away or fix it",
                 path.display()
             ))
         })?;
-        if !more {
-            break;
-        }
-        if row == 1 {
-            continue;
-        }
         if record.len() > old.len() {
             return Err(Error::custom(format!(
                 "cannot add columns to `{}`: row {row} (the header is row 1) has {} fields but the header has {}; fix the file or move it away",
@@ -196,13 +175,10 @@ pub(crate) fn widen(
         fields.resize(widened.len(), Vec::new());
         writer
             .write_record(&fields)
-            .map_err(|e| match e.into_kind() {
-                csv::ErrorKind::Io(io) => write_error(io),
-                other => write_error(io::Error::other(format!("{other:?}"))),
-            })?;
+            .map_err(|e| write_error(e.into()))?;
     }
     let out = writer
         .into_inner()
-        .map_err(|e| write_error(io::Error::other(e.to_string())))?;
+        .map_err(|e| write_error(e.into_error()))?;
     out.commit().map_err(write_error)
 }

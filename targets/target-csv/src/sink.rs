@@ -66,12 +66,8 @@ impl CsvSink {
         let (header, header_pending) = if !file.is_regular() {
             tracing::info!(file = %path.display(), "Writing to a special file (not a regular file).");
             let Some(written) = special_header else {
-                return Ok(Self::new(
-                    client,
-                    file,
-                    client.set_special_header(&path, &stream.name, columns),
-                    true,
-                ));
+                let header = client.set_special_header(&path, &stream.name, columns);
+                return Ok(Self::new(client, file, header, true));
             };
             let missing: Vec<&str> = columns
                 .iter()
@@ -86,10 +82,13 @@ impl CsvSink {
                 )));
             }
             (written, false)
-        } else if file.created() {
-            (start(client, &mut file, columns, "Creating")?, false)
-        } else if first && client.replace {
-            (start(client, &mut file, columns, "Replacing")?, false)
+        } else if file.created() || first && client.replace {
+            let verb = if file.created() {
+                "Creating"
+            } else {
+                "Replacing"
+            };
+            (start(client, &mut file, columns, verb)?, false)
         } else {
             (append(client, &mut file, columns)?, false)
         };
@@ -115,10 +114,7 @@ impl CsvSink {
             let _ = writer.write_record(self.header.iter().map(|c| dialect.encode(c.as_bytes())));
         }
         let mut cells: Vec<String> = vec![String::new(); self.header.len()];
-        let known: HashSet<&str> = match self.warned_extra {
-            true => HashSet::new(),
-            false => self.header.iter().map(String::as_str).collect(),
-        };
+        let known: HashSet<&str> = self.header.iter().map(String::as_str).collect();
         for record in records {
             if !self.warned_extra {
                 let extra: Vec<&str> = record
@@ -257,10 +253,6 @@ pub(crate) fn write_cell(cell: &mut String, value: Option<&Value>) {
     match value {
         None | Some(Value::Null) => {}
         Some(Value::String(text)) => cell.push_str(text),
-        Some(Value::Bool(flag)) => cell.push_str(if *flag { "true" } else { "false" }),
-        Some(Value::Number(number)) => {
-            let _ = write!(cell, "{number}");
-        }
         Some(other) => {
             let _ = write!(cell, "{other}");
         }
@@ -270,29 +262,26 @@ pub(crate) fn write_cell(cell: &mut String, value: Option<&Value>) {
 /// Orders JSON values for `record_sort_property_name`: null (and missing) first, then
 /// booleans, numbers, strings, arrays and objects, each in their natural order.
 pub(crate) fn compare_json(a: Option<&Value>, b: Option<&Value>) -> Ordering {
-    fn rank(value: Option<&Value>) -> u8 {
-        match value {
-            None | Some(Value::Null) => 0,
-            Some(Value::Bool(_)) => 1,
-            Some(Value::Number(_)) => 2,
-            Some(Value::String(_)) => 3,
-            Some(Value::Array(_)) => 4,
-            Some(Value::Object(_)) => 5,
-        }
-    }
+    let rank = |value: Option<&Value>| match value {
+        None | Some(Value::Null) => 0,
+        Some(Value::Bool(_)) => 1,
+        Some(Value::Number(_)) => 2,
+        Some(Value::String(_)) => 3,
+        Some(Value::Array(_)) => 4,
+        Some(Value::Object(_)) => 5,
+    };
     match (a, b) {
         (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
-        (Some(Value::Number(x)), Some(Value::Number(y))) => {
-            if let (Some(x), Some(y)) = (x.as_i64(), y.as_i64()) {
-                x.cmp(&y)
-            } else if let (Some(x), Some(y)) = (x.as_u64(), y.as_u64()) {
-                x.cmp(&y)
-            } else {
-                let x = x.as_f64().unwrap_or(f64::NAN);
-                let y = y.as_f64().unwrap_or(f64::NAN);
-                x.total_cmp(&y)
-            }
-        }
+        (Some(Value::Number(x)), Some(Value::Number(y))) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => match (x.as_u64(), y.as_u64()) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                _ => x
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+                    .total_cmp(&y.as_f64().unwrap_or(f64::NAN)),
+            },
+        },
         (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
         (Some(x), Some(y)) if rank(a) == rank(b) && rank(a) >= 4 => {
             x.to_string().cmp(&y.to_string())

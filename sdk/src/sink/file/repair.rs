@@ -122,13 +122,13 @@ pub struct QuotedLines {
     delimiter: u8,
     quote: u8,
     escape: Option<u8>,
-    state: Quoted,
+    state: Scan,
     offset: u64,
     complete: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Quoted {
+enum Scan {
     StartField,
     InField,
     InQuoted,
@@ -147,7 +147,7 @@ impl QuotedLines {
             delimiter,
             quote,
             escape,
-            state: Quoted::StartField,
+            state: Scan::StartField,
             offset: 0,
             complete: 0,
         }
@@ -160,7 +160,7 @@ impl RecordEnd for QuotedLines {
     }
 
     fn feed(&mut self, bytes: &[u8]) {
-        use Quoted::{AfterQuote, Escaped, InField, InQuoted, StartField};
+        use Scan::{AfterQuote, Escaped, InField, InQuoted, StartField};
         for (i, &byte) in bytes.iter().enumerate() {
             let outside = matches!(self.state, StartField | InField | AfterQuote);
             self.state = match self.state {
@@ -169,13 +169,17 @@ impl RecordEnd for QuotedLines {
                     StartField
                 }
                 _ if outside && byte == self.delimiter => StartField,
-                StartField if byte == self.quote => InQuoted,
-                AfterQuote if byte == self.quote && self.escape.is_none() => InQuoted,
+                // A quote opens a quoted field, or (doubled) continues one.
+                StartField | AfterQuote
+                    if byte == self.quote
+                        && (self.state == StartField || self.escape.is_none()) =>
+                {
+                    InQuoted
+                }
                 StartField | InField | AfterQuote => InField,
-                Escaped => InQuoted,
                 InQuoted if byte == self.quote => AfterQuote,
                 InQuoted if Some(byte) == self.escape => Escaped,
-                InQuoted => InQuoted,
+                InQuoted | Escaped => InQuoted,
             };
         }
         self.offset += bytes.len() as u64;
