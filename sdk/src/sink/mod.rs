@@ -20,7 +20,7 @@
 //! # let _ = Counter(0);
 //! ```
 //!
-//! Sinks that write files build on [`file`]: durable appends, repair of a tail torn by a
+//! Sinks that write files build on [`file`](mod@file): durable appends, repair of a tail torn by a
 //! crash, file naming templates and atomic rewrites.
 
 use std::sync::Arc;

@@ -1,12 +1,13 @@
 //! What every sink shares: the destination directory, the file naming rule, and the open
 //! files (one handle per file, so streams that share a file never interleave half lines).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use singer_sdk::sink::StreamSchema;
-use singer_sdk::sink::file::{AppendFile, FileNaming, NameRule, Repair, create_dirs, expand_home};
+use singer_sdk::sink::file::{
+    AppendFile, Claim, FileNaming, NameRule, Repair, RunFiles, create_dirs, expand_home,
+};
 use singer_sdk::target::{LoadMethod, Target, TargetOptions};
 use singer_sdk::{Error, Result};
 
@@ -28,7 +29,7 @@ pub(crate) struct Client {
     pub(crate) overwrite: bool,
     /// Per file: the first stream that mapped to it (to warn when two streams collide), and
     /// the file once opened (repaired or emptied) in this run.
-    files: Mutex<HashMap<PathBuf, (String, Option<SharedFile>)>>,
+    files: RunFiles<Option<SharedFile>>,
 }
 
 impl Target for Client {
@@ -87,7 +88,7 @@ impl Target for Client {
             naming,
             compression: config.compression,
             overwrite: options.load_method == LoadMethod::Overwrite,
-            files: Mutex::default(),
+            files: RunFiles::default(),
         })
     }
 
@@ -101,16 +102,14 @@ impl Client {
     /// `custom_name` or the stream name made safe ([`NameRule::Portable`]).
     pub(crate) fn path_for(&self, stream: &str) -> PathBuf {
         let path = self.naming.path(&self.dir, stream);
-        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
-        let (owner, _) = files
-            .entry(path.clone())
-            .or_insert_with(|| (stream.to_owned(), None));
-        if owner != stream && self.naming.has_stream() {
-            tracing::warn!(
-                "Streams `{owner}` and `{stream}` both map to file `{}`; their records are written to the same file.",
-                path.display()
-            );
-        }
+        self.files.with(&path, stream, |claim, _| {
+            if let (Claim::Taken { owner }, true) = (claim, self.naming.has_stream()) {
+                tracing::warn!(
+                    "Streams `{owner}` and `{stream}` both map to file `{}`; their records are written to the same file.",
+                    path.display()
+                );
+            }
+        });
         path
     }
 
@@ -120,10 +119,7 @@ impl Client {
     /// # Errors
     /// The file cannot be opened, repaired or emptied.
     pub(crate) fn file(&self, path: &Path, stream: &str) -> Result<SharedFile> {
-        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
-        let (_, open) = files
-            .entry(path.to_owned())
-            .or_insert_with(|| (stream.to_owned(), None));
+        self.files.with(path, stream, |_, open| {
         if let Some(file) = open {
             return Ok(Arc::clone(file));
         }
@@ -144,5 +140,6 @@ impl Client {
                 )
             })?;
         Ok(Arc::clone(open.insert(Arc::new(Mutex::new(file)))))
+        })
     }
 }

@@ -115,7 +115,7 @@ pub trait RecordEnd {
 ///
 /// let mut end = QuotedLines::new(b',', b'"', None);
 /// end.feed(b"id,text\r\n1,\"two\r\nlines\"\r\n2,\"torn");
-/// assert_eq!(end.complete(), 27);
+/// assert_eq!(end.complete(), 25);
 /// ```
 #[derive(Debug, Clone)]
 pub struct QuotedLines {
