@@ -106,8 +106,7 @@ impl AppendOptions {
         };
         if file.created {
             sync_parent(path)?;
-        }
-        if self.truncate {
+        } else if self.truncate {
             file.truncate()?;
         } else {
             file.repair(self.repair)?;
