@@ -21,7 +21,7 @@ type Header = Option<Vec<String>>;
 
 /// The shared state of one run.
 #[derive(Debug)]
-pub(crate) struct Client {
+pub(crate) struct TargetCsv {
     /// Where files go; empty for the current directory.
     pub(crate) output_dir: PathBuf,
     /// The naming scheme, datestamp and timestamp already substituted.
@@ -37,12 +37,12 @@ pub(crate) struct Client {
     files: RunFiles<Header>,
 }
 
-impl Target for Client {
+impl Target for TargetCsv {
     type Settings = Config;
     type Sink = CsvSink;
 
-    fn connect(config: Config, options: &TargetOptions) -> Result<Client> {
-        Client::at(config, options, Utc::now())
+    fn connect(config: Config, options: &TargetOptions) -> Result<TargetCsv> {
+        TargetCsv::at(config, options, Utc::now())
     }
 
     fn open_sink(self: Arc<Self>, stream: &StreamSchema) -> Result<CsvSink> {
@@ -50,7 +50,7 @@ impl Target for Client {
     }
 }
 
-impl Client {
+impl TargetCsv {
     /// Checks the settings and prepares the output directory, as of `now`.
     ///
     /// # Errors
@@ -60,7 +60,7 @@ impl Client {
         config: Config,
         options: &TargetOptions,
         now: DateTime<Utc>,
-    ) -> Result<Client> {
+    ) -> Result<TargetCsv> {
         let mut violations = Vec::new();
         let offset = parse_timezone(&config.timestamp_timezone);
         if offset.is_none() {
@@ -130,7 +130,7 @@ impl Client {
             mode = if replace { "replace_file" } else { "append_records" },
             "Writing CSV files."
         );
-        Ok(Client {
+        Ok(TargetCsv {
             output_dir,
             naming,
             dialect: Dialect { escape },

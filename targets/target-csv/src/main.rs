@@ -10,7 +10,7 @@ mod tests;
 
 use singer_sdk::target::Run;
 
-use crate::client::Client;
+use crate::client::TargetCsv;
 
 // Records are many small allocations, often freed on another thread than the one that made
 // them: mimalloc handles that pattern far better than the system allocator.
@@ -18,6 +18,6 @@ use crate::client::Client;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[singer_sdk::main]
-fn main() -> Run<Client> {
+fn main() -> Run<TargetCsv> {
     Run::new()
 }

@@ -13,13 +13,13 @@ use singer_sdk::sink::file::{AppendFile, Repair};
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
 use singer_sdk::{Error, Result};
 
-use crate::client::Client;
+use crate::client::TargetCsv;
 use crate::file;
 
 /// Writes the records of one stream to its CSV file.
 #[derive(Debug)]
 pub(crate) struct CsvSink {
-    client: Arc<Client>,
+    client: Arc<TargetCsv>,
     file: AppendFile,
     /// The columns of the file, in file order.
     header: Vec<String>,
@@ -38,7 +38,7 @@ impl CsvSink {
     /// # Errors
     /// A schema without properties, a file that another stream writes, a path that is a
     /// directory, or any failure to read, write or sync the file.
-    pub(crate) fn open(client: &Arc<Client>, stream: &StreamSchema) -> Result<CsvSink> {
+    pub(crate) fn open(client: &Arc<TargetCsv>, stream: &StreamSchema) -> Result<CsvSink> {
         let columns: Vec<String> = stream
             .properties()
             .map(|p| p.keys().cloned().collect())
@@ -95,7 +95,7 @@ impl CsvSink {
         Ok(Self::new(client, file, header, header_pending))
     }
 
-    fn new(client: &Arc<Client>, file: AppendFile, header: Vec<String>, pending: bool) -> Self {
+    fn new(client: &Arc<TargetCsv>, file: AppendFile, header: Vec<String>, pending: bool) -> Self {
         CsvSink {
             client: Arc::clone(client),
             file,
@@ -143,7 +143,7 @@ impl CsvSink {
 
 /// Starts `file` over with `header`; returns it.
 fn start(
-    client: &Client,
+    client: &TargetCsv,
     file: &mut AppendFile,
     header: Vec<String>,
     verb: &str,
@@ -164,7 +164,7 @@ fn start(
 
 /// Appends to an existing regular file: repairs it, and widens its header to `columns`;
 /// returns the header.
-fn append(client: &Client, file: &mut AppendFile, columns: Vec<String>) -> Result<Vec<String>> {
+fn append(client: &TargetCsv, file: &mut AppendFile, columns: Vec<String>) -> Result<Vec<String>> {
     let dialect = client.dialect;
     let path = file.path().to_owned();
     let end = Box::new(dialect.row_end());

@@ -10,7 +10,7 @@ use singer_sdk::Error;
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
 use singer_sdk::target::{LoadMethod, TargetOptions};
 
-use crate::client::Client;
+use crate::client::TargetCsv;
 use crate::config::{Config, OverwriteBehavior};
 use crate::file::{self, Dialect};
 use crate::sink::{CsvSink, compare_json, write_cell};
@@ -24,8 +24,8 @@ fn noon() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, 9, 12, 34, 56).unwrap()
 }
 
-fn make_client(value: &Value) -> Result<Client, Error> {
-    Client::at(config(value), &TargetOptions::default(), noon())
+fn make_client(value: &Value) -> Result<TargetCsv, Error> {
+    TargetCsv::at(config(value), &TargetOptions::default(), noon())
 }
 
 fn stream(name: &str, schema: &Value) -> StreamSchema {
@@ -161,9 +161,10 @@ fn upsert_is_refused_and_load_method_picks_the_mode() {
         load_method,
         ..TargetOptions::default()
     };
-    let error = Client::at(config(&json!({})), &options(LoadMethod::Upsert), noon()).unwrap_err();
+    let error =
+        TargetCsv::at(config(&json!({})), &options(LoadMethod::Upsert), noon()).unwrap_err();
     assert!(error.to_string().contains("upsert"), "{error}");
-    let error = Client::at(
+    let error = TargetCsv::at(
         config(&json!({"overwrite_behavior": "append_records"})),
         &options(LoadMethod::Upsert),
         noon(),
@@ -171,7 +172,7 @@ fn upsert_is_refused_and_load_method_picks_the_mode() {
     .unwrap_err();
     assert!(error.to_string().contains("upsert"), "{error}");
     let replace = |value: &Value, method| {
-        Client::at(config(value), &options(method), noon())
+        TargetCsv::at(config(value), &options(method), noon())
             .unwrap()
             .replace
     };

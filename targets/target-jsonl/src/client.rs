@@ -19,7 +19,7 @@ pub(crate) type SharedFile = Arc<Mutex<AppendFile>>;
 
 /// The destination: where files go, how they are named, and the files opened so far.
 #[derive(Debug)]
-pub(crate) struct Client {
+pub(crate) struct TargetJsonl {
     dir: PathBuf,
     /// `<stream or custom_name>[-<YYYYMMDDTHHMMSS>]<extension>`, the timestamp fixed for the run.
     naming: FileNaming,
@@ -32,7 +32,7 @@ pub(crate) struct Client {
     files: RunFiles<Option<SharedFile>>,
 }
 
-impl Target for Client {
+impl Target for TargetJsonl {
     type Settings = Config;
     type Sink = JsonlSink;
 
@@ -83,7 +83,7 @@ impl Target for Client {
         );
         let naming = FileNaming::parse(&template, NameRule::Portable, &[("timestamp", &timestamp)])
             .map_err(|e| Error::custom(format!("custom_name: {e}")))?;
-        Ok(Client {
+        Ok(TargetJsonl {
             dir,
             naming,
             compression: config.compression,
@@ -97,7 +97,7 @@ impl Target for Client {
     }
 }
 
-impl Client {
+impl TargetJsonl {
     /// The file of `stream`: `<destination_path>/<name><timestamp><extension>`, where name is
     /// `custom_name` or the stream name made safe ([`NameRule::Portable`]).
     pub(crate) fn path_for(&self, stream: &str) -> PathBuf {

@@ -9,13 +9,13 @@ use singer_sdk::sink::file::gzip_member;
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
 use singer_sdk::{Error, Result};
 
-use crate::client::{Client, SharedFile};
+use crate::client::{SharedFile, TargetJsonl};
 use crate::config::Compression;
 
 /// Writes one stream's records to its JSON Lines file.
 #[derive(Debug)]
 pub(crate) struct JsonlSink {
-    client: Arc<Client>,
+    client: Arc<TargetJsonl>,
     stream: String,
     path: PathBuf,
     /// Opened at the first batch (no empty files for streams without records), or at once
@@ -28,7 +28,7 @@ impl JsonlSink {
     ///
     /// # Errors
     /// With `load_method: overwrite`, the file cannot be opened and emptied.
-    pub(crate) fn open(client: &Arc<Client>, stream: &StreamSchema) -> Result<Self> {
+    pub(crate) fn open(client: &Arc<TargetJsonl>, stream: &StreamSchema) -> Result<Self> {
         let mut sink = JsonlSink {
             client: Arc::clone(client),
             stream: stream.name.clone(),

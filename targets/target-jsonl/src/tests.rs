@@ -9,7 +9,7 @@ use singer_sdk::target::{LoadMethod, TargetOptions};
 
 use singer_sdk::target::Target;
 
-use crate::client::Client;
+use crate::client::TargetJsonl;
 use crate::config::{Compression, Config};
 use crate::sink::encode;
 
@@ -37,7 +37,8 @@ fn gunzip(bytes: &[u8]) -> String {
 #[test]
 fn stream_names_are_made_portable() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let client = Client::connect(config(dir.path()), &TargetOptions::default()).expect("client");
+    let client =
+        TargetJsonl::connect(config(dir.path()), &TargetOptions::default()).expect("client");
     for (stream, file) in [
         (
             "test:SpecialChars!in?attributes",
@@ -56,7 +57,7 @@ fn custom_name_is_taken_literally() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut custom = config(dir.path());
     custom.custom_name = Some("{stream} x".to_owned());
-    let client = Client::connect(custom, &TargetOptions::default()).expect("client");
+    let client = TargetJsonl::connect(custom, &TargetOptions::default()).expect("client");
     assert_eq!(
         client.path_for("users"),
         dir.path().join("{stream} x.jsonl")
@@ -67,7 +68,7 @@ fn custom_name_is_taken_literally() {
 fn files_are_named_after_stream_custom_name_timestamp_and_compression() {
     let dir = tempfile::tempdir().expect("tempdir");
     let options = TargetOptions::default();
-    let client = Client::connect(config(dir.path()), &options).expect("client");
+    let client = TargetJsonl::connect(config(dir.path()), &options).expect("client");
     assert_eq!(
         client.path_for("a:b"),
         dir.path().join("a_b.jsonl"),
@@ -77,7 +78,7 @@ fn files_are_named_after_stream_custom_name_timestamp_and_compression() {
     let mut custom = config(dir.path());
     custom.custom_name = Some("export".to_owned());
     custom.compression = Compression::Gzip;
-    let client = Client::connect(custom, &options).expect("client");
+    let client = TargetJsonl::connect(custom, &options).expect("client");
     assert_eq!(client.path_for("users"), dir.path().join("export.jsonl.gz"));
     assert_eq!(
         client.path_for("orders"),
@@ -86,7 +87,7 @@ fn files_are_named_after_stream_custom_name_timestamp_and_compression() {
 
     let mut stamped = config(dir.path());
     stamped.do_timestamp_file = true;
-    let client = Client::connect(stamped, &options).expect("client");
+    let client = TargetJsonl::connect(stamped, &options).expect("client");
     let name = client
         .path_for("users")
         .file_name()
@@ -118,7 +119,7 @@ fn empty_custom_name_means_the_stream_name() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut custom = config(dir.path());
     custom.custom_name = Some(String::new());
-    let client = Client::connect(custom, &TargetOptions::default()).expect("client");
+    let client = TargetJsonl::connect(custom, &TargetOptions::default()).expect("client");
     assert_eq!(client.path_for("users"), dir.path().join("users.jsonl"));
 }
 
@@ -128,7 +129,7 @@ fn dot_custom_names_are_bad_config() {
     for name in [".", ".."] {
         let mut custom = config(dir.path());
         custom.custom_name = Some(name.to_owned());
-        let error = Client::connect(custom, &TargetOptions::default()).expect_err("rejected");
+        let error = TargetJsonl::connect(custom, &TargetOptions::default()).expect_err("rejected");
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains("custom_name"), "{error}");
     }
@@ -138,18 +139,18 @@ fn dot_custom_names_are_bad_config() {
 fn destination_is_created_and_must_be_a_directory() {
     let dir = tempfile::tempdir().expect("tempdir");
     let nested = dir.path().join("a/b/c");
-    Client::connect(config(&nested), &TargetOptions::default()).expect("client");
+    TargetJsonl::connect(config(&nested), &TargetOptions::default()).expect("client");
     assert!(nested.is_dir());
 
     let file = dir.path().join("file");
     std::fs::write(&file, "x").expect("write");
-    let error = Client::connect(config(&file), &TargetOptions::default()).expect_err("a file");
+    let error = TargetJsonl::connect(config(&file), &TargetOptions::default()).expect_err("a file");
     let report = singer_sdk::error::report(&error);
     assert!(report.contains("is a file, not a directory"), "{report}");
 
     let under_file = file.join("sub");
-    let error =
-        Client::connect(config(&under_file), &TargetOptions::default()).expect_err("under a file");
+    let error = TargetJsonl::connect(config(&under_file), &TargetOptions::default())
+        .expect_err("under a file");
     let report = singer_sdk::error::report(&error);
     assert!(
         report.contains("cannot create the destination directory"),
@@ -198,7 +199,7 @@ fn overwrite_empties_each_file_once_per_run() {
         load_method: LoadMethod::Overwrite,
         ..TargetOptions::default()
     };
-    let client = Client::connect(config(dir.path()), &options).expect("client");
+    let client = TargetJsonl::connect(config(dir.path()), &options).expect("client");
     assert!(client.overwrite);
     let first = client.file(&path, "users").expect("open");
     first
@@ -224,7 +225,8 @@ fn files_kept_from_an_earlier_run_are_repaired_by_their_compression() {
     let dir = tempfile::tempdir().expect("tempdir");
     let plain = dir.path().join("users.jsonl");
     std::fs::write(&plain, "{\"id\":1}\n{\"id\":2,").expect("write");
-    let client = Client::connect(config(dir.path()), &TargetOptions::default()).expect("client");
+    let client =
+        TargetJsonl::connect(config(dir.path()), &TargetOptions::default()).expect("client");
     let file = client.file(&plain, "users").expect("open");
     file.lock()
         .expect("lock")
@@ -242,7 +244,7 @@ fn files_kept_from_an_earlier_run_are_repaired_by_their_compression() {
     std::fs::write(&gz, &content).expect("write");
     let mut gzip = config(dir.path());
     gzip.compression = Compression::Gzip;
-    let client = Client::connect(gzip, &TargetOptions::default()).expect("client");
+    let client = TargetJsonl::connect(gzip, &TargetOptions::default()).expect("client");
     client.file(&gz, "users").expect("open");
     assert_eq!(gunzip(&std::fs::read(&gz).expect("read")), "{\"id\":1}\n");
 }
