@@ -1,5 +1,5 @@
-//! Unit tests of the pure parts: settings, naming, time zones, the dialect, the row-boundary
-//! scanner, tail repair, header widening, cells and sorting.
+//! Unit tests of the pure parts: settings, naming, the dialect and its row ends, tail repair,
+//! header widening, cells and sorting.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -209,6 +209,27 @@ fn two_streams_cannot_share_a_file() {
         error.contains("`a` and `b`") && error.contains("{stream_name}"),
         "{error}"
     );
+}
+
+#[test]
+fn stream_names_cannot_escape_the_directory() {
+    let client = make_client(&json!({"file_naming_scheme": "{stream}.csv"})).unwrap();
+    for (stream, file) in [
+        ("public-users", "public-users.csv"),
+        (
+            "test:SpecialChars!in?attributes",
+            "test:SpecialChars!in?attributes.csv",
+        ),
+        ("../etc/passwd", ".._etc_passwd.csv"),
+        ("..", "__.csv"),
+        ("a\\b\0c", "a_b_c.csv"),
+    ] {
+        assert_eq!(
+            client.path_for(stream),
+            std::path::Path::new(file),
+            "{stream}"
+        );
+    }
 }
 
 #[test]
