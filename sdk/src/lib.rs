@@ -15,7 +15,7 @@
 //! | [`logging`] | stderr logs and METRIC lines |
 //! | [`mapper`] | stream maps, expressions, flattening |
 //! | [`target`] | the [`Target`](target::Target) trait and the load runtime |
-//! | [`sink`] | the [`Sink`](sink::Sink) trait and batches |
+//! | [`sink`] | the [`Sink`](sink::Sink) trait, batches, and file building blocks ([`sink::file`]) |
 //! | [`batch`] | reading the records of BATCH messages |
 //! | [`about`] | `--about` rendering |
 //! | [`capability`] | what a connector can do, as `--about` lists it |

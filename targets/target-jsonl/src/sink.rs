@@ -1,20 +1,21 @@
 //! The sink: appends each batch to the stream's file as one durable write.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use serde_json::{Map, Value};
+use singer_sdk::sink::file::gzip_member;
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
 use singer_sdk::{Error, Result};
 
-use crate::client::{Client, SharedFile};
+use crate::client::{SharedFile, TargetJsonl};
 use crate::config::Compression;
 
 /// Writes one stream's records to its JSON Lines file.
 #[derive(Debug)]
 pub(crate) struct JsonlSink {
-    client: Arc<Client>,
+    client: Arc<TargetJsonl>,
     stream: String,
     path: PathBuf,
     /// Opened at the first batch (no empty files for streams without records), or at once
@@ -27,14 +28,14 @@ impl JsonlSink {
     ///
     /// # Errors
     /// With `load_method: overwrite`, the file cannot be opened and emptied.
-    pub(crate) fn open(client: &Arc<Client>, stream: &StreamSchema) -> Result<Self> {
+    pub(crate) fn open(client: &Arc<TargetJsonl>, stream: &StreamSchema) -> Result<Self> {
         let mut sink = JsonlSink {
             client: Arc::clone(client),
             stream: stream.name.clone(),
             path: client.path_for(&stream.name),
             file: None,
         };
-        if client.overwrite() {
+        if client.overwrite {
             sink.file()?;
         }
         Ok(sink)
@@ -45,32 +46,26 @@ impl JsonlSink {
             return Ok(Arc::clone(file));
         }
         let file = self.client.file(&self.path, &self.stream)?;
-        self.file = Some(Arc::clone(&file));
-        Ok(file)
+        Ok(Arc::clone(self.file.insert(file)))
     }
 }
 
 impl Sink for JsonlSink {
     fn write_batch(&mut self, batch: Batch) -> Result<()> {
-        let bytes = encode(&batch.records, self.client.compression()).map_err(|e| {
-            Error::context(
-                format!(
-                    "cannot encode {} of stream `{}`",
-                    count(batch.records.len()),
-                    self.stream
-                ),
-                e,
-            )
+        let records = match batch.records.len() {
+            1 => "1 record".to_owned(),
+            n => format!("{n} records"),
+        };
+        let bytes = encode(&batch.records, self.client.compression).map_err(|e| {
+            let stream = &self.stream;
+            Error::context(format!("cannot encode {records} of stream `{stream}`"), e)
         })?;
         let file = self.file()?;
-        let mut file = file
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
         file.append(&bytes).map_err(|e| {
             Error::context(
                 format!(
-                    "cannot write {} of stream `{}` to `{}`; free disk space or point destination_path at a writable location, then rerun from the last state",
-                    count(batch.records.len()),
+                    "cannot write {records} of stream `{}` to `{}`; free disk space or point destination_path at a writable location, then rerun from the last state",
                     self.stream,
                     self.path.display()
                 ),
@@ -83,15 +78,6 @@ impl Sink for JsonlSink {
         // Every batch is already synced; just let go of the file.
         self.file = None;
         Ok(())
-    }
-}
-
-/// `1 record`, `2 records`.
-fn count(records: usize) -> String {
-    if records == 1 {
-        "1 record".to_owned()
-    } else {
-        format!("{records} records")
     }
 }
 
@@ -111,13 +97,6 @@ pub(crate) fn encode(
     }
     match compression {
         Compression::None => Ok(lines),
-        Compression::Gzip => {
-            let mut encoder = flate2::write::GzEncoder::new(
-                Vec::with_capacity(lines.len() / 4),
-                flate2::Compression::default(),
-            );
-            encoder.write_all(&lines)?;
-            encoder.finish()
-        }
+        Compression::Gzip => gzip_member(&lines),
     }
 }

@@ -19,6 +19,9 @@
 //! }
 //! # let _ = Counter(0);
 //! ```
+//!
+//! Sinks that write files build on [`file`](mod@file): durable appends, repair of a tail torn by a
+//! crash, file naming templates and atomic rewrites.
 
 use std::sync::Arc;
 
@@ -26,6 +29,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::error::Result;
+
+pub mod file;
 
 /// A stream as the target sees it: its name, its schema (with `_sdc_*` metadata columns when
 /// `add_record_metadata` is on) and its keys.
