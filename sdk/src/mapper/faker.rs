@@ -20,6 +20,7 @@ use rand::{RngExt, SeedableRng};
 use sha2::{Digest, Sha256};
 
 use super::expr::runtime::value::{Dt, EvalResult, Val, fail};
+use crate::time::iso;
 
 macro_rules! providers {
     ($($variant:ident = $name:literal,)*) => {
@@ -163,9 +164,9 @@ impl Faker {
             P::MacAddress => s(internet::MACAddress().fake_with_rng(rng)),
             P::DomainName => s(domain(rng)),
             P::Url => s(format!("https://www.{}/", domain(rng))),
-            P::Date => s(date(rng).format("%Y-%m-%d").to_string()),
+            P::Date => s(iso::date_isoformat(&date(rng))),
             P::DateTime => Val::DateTime(Dt::Naive(datetime(rng))),
-            P::Iso8601 => s(datetime(rng).format("%Y-%m-%dT%H:%M:%S").to_string()),
+            P::Iso8601 => s(iso::isoformat(&Dt::Naive(datetime(rng)), "T")),
             P::Year => s(date(rng).format("%Y").to_string()),
             P::CreditCardNumber => s(card::CreditCardNumber().fake_with_rng(rng)),
             P::Boolean => Val::Bool(rng.random_bool(0.5)),

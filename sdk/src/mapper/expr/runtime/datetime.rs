@@ -1,56 +1,14 @@
-//! Python's `datetime` module semantics on chrono types: ISO parsing and printing,
-//! `strftime`/`strptime`, timestamps and arithmetic.
+//! Python's `datetime` module for the evaluator: `repr()`, comparison, attributes,
+//! timestamps, `now` and arithmetic; ISO text and `strftime`/`strptime` come from
+//! [`crate::time`], with their errors worded as Python's `ValueError`s.
 
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
-use chrono::format::{Item, StrftimeItems};
-use chrono::{
-    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc,
-};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc};
 
 use super::value::{Dt, EvalError, EvalResult, Val, fail};
-
-/// `dt.isoformat(sep)`.
-pub(crate) fn isoformat(dt: &Dt, sep: &str) -> String {
-    match dt {
-        Dt::Naive(n) => format!(
-            "{}{sep}{}",
-            n.date().format("%Y-%m-%d"),
-            time_isoformat(&n.time())
-        ),
-        Dt::Aware(a) => {
-            let n = a.naive_local();
-            format!(
-                "{}{sep}{}{}",
-                n.date().format("%Y-%m-%d"),
-                time_isoformat(&n.time()),
-                offset_str(a.offset())
-            )
-        }
-    }
-}
-
-/// `t.isoformat()`: microseconds only when not zero.
-pub(crate) fn time_isoformat(t: &NaiveTime) -> String {
-    let micros = t.nanosecond() / 1000;
-    if micros == 0 {
-        t.format("%H:%M:%S").to_string()
-    } else {
-        format!("{}.{micros:06}", t.format("%H:%M:%S"))
-    }
-}
-
-fn offset_str(offset: &FixedOffset) -> String {
-    let secs = offset.local_minus_utc();
-    let sign = if secs < 0 { '-' } else { '+' };
-    let secs = secs.abs();
-    let mut out = format!("{sign}{:02}:{:02}", secs / 3600, secs / 60 % 60);
-    if secs % 60 != 0 {
-        let _ = write!(out, ":{:02}", secs % 60);
-    }
-    out
-}
+use crate::time::{TimeError, iso};
 
 /// `repr()` of a datetime.
 pub(crate) fn datetime_repr(dt: &Dt) -> String {
@@ -108,143 +66,38 @@ pub(crate) fn dt_cmp(a: &Dt, b: &Dt) -> EvalResult<Ordering> {
 
 /// `datetime.datetime.fromisoformat(s)` (Python 3.11 rules, `Z` accepted).
 pub(crate) fn datetime_fromisoformat(s: &str) -> EvalResult<Dt> {
-    let invalid = || EvalError(format!("ValueError: Invalid isoformat string: '{s}'"));
-    let (date, rest) = split_date(s).ok_or_else(invalid)?;
-    let mut chars = rest.chars();
-    if chars.next().is_none() {
-        return Ok(Dt::Naive(date.and_time(NaiveTime::MIN)));
-    }
-    let rest = chars.as_str();
-    let tz_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
-    let (time, tz) = rest.split_at(tz_at);
-    let time = parse_time(time).ok_or_else(invalid)?;
-    let naive = date.and_time(time);
-    if tz.is_empty() {
-        return Ok(Dt::Naive(naive));
-    }
-    let offset = parse_offset(tz).ok_or_else(invalid)?;
-    let aware = naive
-        .and_local_timezone(offset)
-        .single()
-        .ok_or_else(invalid)?;
-    Ok(Dt::Aware(aware))
+    iso::fromisoformat(s).map_err(value_error)
 }
 
 /// `datetime.date.fromisoformat(s)`.
 pub(crate) fn date_fromisoformat(s: &str) -> EvalResult<NaiveDate> {
-    match split_date(s) {
-        Some((d, "")) => Ok(d),
-        _ => fail(format!("ValueError: Invalid isoformat string: '{s}'")),
-    }
-}
-
-fn split_date(s: &str) -> Option<(NaiveDate, &str)> {
-    if s.len() >= 10 && s.is_char_boundary(10) && s.as_bytes().get(4) == Some(&b'-') {
-        let (d, rest) = s.split_at(10);
-        return NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .ok()
-            .map(|d| (d, rest));
-    }
-    if s.len() >= 8 && s.is_char_boundary(8) && s[..8].bytes().all(|b| b.is_ascii_digit()) {
-        let (d, rest) = s.split_at(8);
-        return NaiveDate::parse_from_str(d, "%Y%m%d")
-            .ok()
-            .map(|d| (d, rest));
-    }
-    None
-}
-
-fn parse_time(s: &str) -> Option<NaiveTime> {
-    let (hms, frac) = match s.find(['.', ',']) {
-        Some(at) => (&s[..at], Some(&s[at + 1..])),
-        None => (s, None),
-    };
-    let parts: Vec<&str> = if hms.contains(':') {
-        hms.split(':').collect()
-    } else {
-        (0..hms.len())
-            .step_by(2)
-            .filter_map(|k| hms.get(k..k + 2))
-            .collect()
-    };
-    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.len() != 2) {
-        return None;
-    }
-    let num = |k: usize| parts.get(k).map_or(Some(0), |p| p.parse::<u32>().ok());
-    let micros = match frac {
-        None => 0,
-        Some(f) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
-            format!("{:0<6}", &f[..f.len().min(6)]).parse().ok()?
-        }
-        Some(_) => return None,
-    };
-    NaiveTime::from_hms_micro_opt(num(0)?, num(1)?, num(2)?, micros)
-}
-
-fn parse_offset(s: &str) -> Option<FixedOffset> {
-    if s.eq_ignore_ascii_case("z") {
-        return FixedOffset::east_opt(0);
-    }
-    let sign = match s.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let body = s[1..].replace(':', "");
-    let field = |k: usize| {
-        body.get(k..k + 2)
-            .map_or(Some(0), |p| p.parse::<i32>().ok())
-    };
-    if !matches!(body.len(), 2 | 4 | 6) {
-        return None;
-    }
-    FixedOffset::east_opt(sign * (field(0)? * 3600 + field(2)? * 60 + field(4)?))
-}
-
-/// Checks a strftime/strptime format and maps Python's `%f` to chrono's.
-fn chrono_format(fmt: &str, parsing: bool) -> EvalResult<String> {
-    let fmt = if parsing {
-        fmt.replace(".%f", "%.f")
-    } else {
-        fmt.replace("%f", "%6f")
-    };
-    if StrftimeItems::new(&fmt).any(|item| matches!(item, Item::Error)) {
-        return fail(format!("ValueError: invalid format string '{fmt}'"));
-    }
-    Ok(fmt)
+    iso::date_fromisoformat(s).map_err(value_error)
 }
 
 /// `dt.strftime(fmt)` (also for dates, at midnight).
 pub(crate) fn strftime(dt: &Dt, fmt: &str) -> EvalResult<String> {
-    let fmt = chrono_format(fmt, false)?;
-    let mut out = String::new();
-    let written = match dt {
-        Dt::Naive(n) => write!(out, "{}", n.format(&fmt)),
-        Dt::Aware(a) => write!(out, "{}", a.format(&fmt)),
-    };
-    match written {
-        Ok(()) => Ok(out),
-        Err(_) => fail(format!(
-            "ValueError: cannot format with '{fmt}' (a naive datetime has no %z)"
-        )),
-    }
+    dt.strftime(fmt).map_err(value_error)
 }
 
 /// `datetime.datetime.strptime(s, fmt)`.
 pub(crate) fn strptime(s: &str, fmt: &str) -> EvalResult<Dt> {
-    let cfmt = chrono_format(fmt, true)?;
-    if let Ok(dt) = DateTime::parse_from_str(s, &cfmt) {
-        return Ok(Dt::Aware(dt));
-    }
-    if let Ok(n) = NaiveDateTime::parse_from_str(s, &cfmt) {
-        return Ok(Dt::Naive(n));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, &cfmt) {
-        return Ok(Dt::Naive(d.and_time(NaiveTime::MIN)));
-    }
-    fail(format!(
-        "ValueError: time data '{s}' does not match format '{fmt}'"
-    ))
+    Dt::strptime(s, fmt).map_err(value_error)
+}
+
+/// A time-module error as the `ValueError` Python raises.
+fn value_error(e: TimeError) -> EvalError {
+    EvalError(match e {
+        TimeError::InvalidIsoformat(s) => format!("ValueError: Invalid isoformat string: '{s}'"),
+        TimeError::InvalidFormat { chrono, .. } => {
+            format!("ValueError: invalid format string '{chrono}'")
+        }
+        TimeError::Unformattable { chrono, .. } => {
+            format!("ValueError: cannot format with '{chrono}' (a naive datetime has no %z)")
+        }
+        TimeError::NoMatch { text, format } => {
+            format!("ValueError: time data '{text}' does not match format '{format}'")
+        }
+    })
 }
 
 /// `dt.timestamp()`; a naive datetime is taken as UTC.
@@ -358,25 +211,42 @@ mod tests {
     #[test]
     fn iso_round_trips_like_python() {
         let dt = datetime_fromisoformat("2022-01-01T00:00:00Z").unwrap();
-        assert_eq!(isoformat(&dt, "T"), "2022-01-01T00:00:00+00:00");
+        assert_eq!(iso::isoformat(&dt, "T"), "2022-01-01T00:00:00+00:00");
         assert!((timestamp(&dt) - 1_640_995_200.0).abs() < f64::EPSILON);
-        let dt = datetime_fromisoformat("2024-10-10 10:10:10.5+02:00").unwrap();
-        assert_eq!(isoformat(&dt, "T"), "2024-10-10T10:10:10.500000+02:00");
-        let dt = datetime_fromisoformat("2024-10-10").unwrap();
-        assert_eq!(isoformat(&dt, " "), "2024-10-10 00:00:00");
-        assert!(datetime_fromisoformat("10/10/2024").is_err());
         assert_eq!(date_fromisoformat("2019-01-01").unwrap().year(), 2019);
+        assert_eq!(
+            datetime_fromisoformat("10/10/2024"),
+            fail("ValueError: Invalid isoformat string: '10/10/2024'")
+        );
+        assert_eq!(
+            date_fromisoformat("2019-01-01T00"),
+            fail("ValueError: Invalid isoformat string: '2019-01-01T00'")
+        );
     }
 
     #[test]
-    fn strftime_and_strptime_use_python_directives() {
+    fn strftime_and_strptime_raise_python_value_errors() {
         let dt = strptime("2024-03-05 07:08:09.123", "%Y-%m-%d %H:%M:%S.%f").unwrap();
         assert_eq!(
             strftime(&dt, "%d/%m/%Y %H:%M:%S.%f").unwrap(),
             "05/03/2024 07:08:09.123000"
         );
-        assert!(strftime(&dt, "%Q").is_err());
-        assert!(strptime("nope", "%Y").is_err());
+        assert_eq!(
+            strftime(&dt, "%f %Q"),
+            fail("ValueError: invalid format string '%6f %Q'")
+        );
+        assert_eq!(
+            strftime(&dt, "%H%z"),
+            fail("ValueError: cannot format with '%H%z' (a naive datetime has no %z)")
+        );
+        assert_eq!(
+            strptime("nope", "%Y.%f"),
+            fail("ValueError: time data 'nope' does not match format '%Y.%f'")
+        );
+        assert_eq!(
+            strptime("2024", "%Y.%Q"),
+            fail("ValueError: invalid format string '%Y.%Q'")
+        );
     }
 
     #[test]

@@ -351,7 +351,7 @@ pub(crate) fn to_json(value: &Val<'_>) -> EvalResult<Value> {
             }
             Value::Object(map)
         }
-        Val::DateTime(dt) => Value::String(super::datetime::isoformat(dt, "T")),
+        Val::DateTime(dt) => Value::String(crate::time::iso::isoformat(dt, "T")),
         other => Value::String(other.py_str()),
     })
 }

@@ -11,6 +11,7 @@ use super::ops::py_eq;
 use super::strings::str_method;
 use super::value::{Dt, EvalResult, Val, fail};
 use crate::mapper::expr::names::Method;
+use crate::time::iso;
 
 /// Calls `recv.<m>(args)`.
 pub(crate) fn call_method<'a>(
@@ -105,9 +106,9 @@ fn datetime_method<'a>(
         Method::Timestamp if is_dt => (Val::Float(dt::timestamp(&value)), 0),
         Method::Isoformat if is_dt => {
             let sep = opt_str(args, 0, "sep")?.unwrap_or_else(|| "T".to_owned());
-            (Val::str(dt::isoformat(&value, &sep)), 1)
+            (Val::str(iso::isoformat(&value, &sep)), 1)
         }
-        Method::Isoformat => (Val::str(naive.date().format("%Y-%m-%d").to_string()), 0),
+        Method::Isoformat => (Val::str(iso::date_isoformat(&naive.date())), 0),
         Method::Strftime => {
             let fmt = args.need(0, "format")?;
             (

@@ -5,11 +5,12 @@
 use std::borrow::Cow;
 use std::rc::Rc;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+use chrono::{FixedOffset, NaiveDate, NaiveTime, TimeDelta};
 use serde_json::{Map, Value};
 
 use super::ops::py_eq;
 use crate::mapper::expr::names::Builtin;
+use crate::time::iso;
 
 /// An evaluation error, worded like Python's (`TypeError: …`).
 #[derive(Debug, Clone, PartialEq)]
@@ -24,11 +25,7 @@ pub(crate) fn fail<T>(message: impl Into<String>) -> EvalResult<T> {
 }
 
 /// A `datetime.datetime`, naive or aware.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Dt {
-    Naive(NaiveDateTime),
-    Aware(DateTime<FixedOffset>),
-}
+pub(crate) use crate::time::NaiveOrAware as Dt;
 
 /// A value.
 #[derive(Debug, Clone)]
@@ -167,9 +164,9 @@ impl<'a> Val<'a> {
     pub(crate) fn py_str(&self) -> String {
         match self {
             Val::Str(s) => s.to_string(),
-            Val::DateTime(dt) => super::datetime::isoformat(dt, " "),
-            Val::Date(d) => d.format("%Y-%m-%d").to_string(),
-            Val::Time(t) => super::datetime::time_isoformat(t),
+            Val::DateTime(dt) => iso::isoformat(dt, " "),
+            Val::Date(d) => iso::date_isoformat(d),
+            Val::Time(t) => iso::time_isoformat(t),
             Val::Delta(d) => super::datetime::delta_str(*d),
             _ => self.py_repr(),
         }

@@ -1,5 +1,6 @@
 //! Timestamps, in one place: parsing the forms found in Singer messages, writing them the way
-//! the Python SDK does, Python `strftime` codes, and fixed UTC offsets.
+//! the Python SDK does, Python `strftime`/`strptime` codes, Python-compatible ISO 8601
+//! ([`iso`]), and fixed UTC offsets.
 //!
 //! ```
 //! use singer_sdk::time;
@@ -10,11 +11,68 @@
 //! assert_eq!(time::strftime(&t, "%Y%m%d.%f").unwrap(), "20240102.000000");
 //! ```
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
+mod codes;
+pub mod iso;
 
-use chrono::format::{Item, StrftimeItems};
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Timelike, Utc};
+
+pub use codes::{Direction, chrono_format};
+
+/// A date and time as Python's `datetime.datetime` holds it: naive (no offset) or aware (a
+/// fixed UTC offset). [`iso::fromisoformat`] and [`NaiveOrAware::strptime`] read it;
+/// [`iso::isoformat`] and [`NaiveOrAware::strftime`] write it.
+///
+/// ```
+/// use singer_sdk::time::{NaiveOrAware, iso};
+///
+/// let t = iso::fromisoformat("2024-01-02T03:04:05").unwrap();
+/// assert!(matches!(t, NaiveOrAware::Naive(_)));
+/// assert_eq!(t.strftime("%d.%m.%Y").unwrap(), "02.01.2024");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NaiveOrAware {
+    /// No offset: a wall-clock time.
+    Naive(NaiveDateTime),
+    /// A time at a fixed UTC offset.
+    Aware(DateTime<FixedOffset>),
+}
+
+/// Why a timestamp could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// Not an ISO 8601 date or date-time in a form Python's `fromisoformat` reads.
+    #[error("invalid isoformat string: '{0}'")]
+    InvalidIsoformat(String),
+    /// A `strftime`/`strptime` format with a code chrono does not know.
+    #[error(
+        "`{format}` is not a valid strftime format; see https://docs.python.org/3/library/datetime.html#strftime-and-strptime-format-codes"
+    )]
+    InvalidFormat {
+        /// The format as given, with Python codes.
+        format: String,
+        /// The format translated to chrono's codes.
+        chrono: String,
+    },
+    /// A format with a code the value cannot fill, such as `%z` of a naive datetime.
+    #[error("`{format}` cannot format a date and time; use codes such as %Y, %m, %d, %H, %M, %S")]
+    Unformattable {
+        /// The format as given, with Python codes.
+        format: String,
+        /// The format translated to chrono's codes.
+        chrono: String,
+    },
+    /// Text that does not match a `strptime` format.
+    #[error("time data '{text}' does not match format '{format}'")]
+    NoMatch {
+        /// The text that was read.
+        text: String,
+        /// The format, with Python codes.
+        format: String,
+    },
+}
 
 /// Parses RFC 3339 date-times, plus the looser forms found in the wild: no offset (taken as
 /// UTC), a space instead of `T`, and bare dates (midnight UTC).
@@ -86,39 +144,18 @@ pub fn normalize_datetime(text: &str) -> Option<Cow<'_, str>> {
 
 /// Formats `time` with a Python `strftime` format (`%f` is microseconds, as in Python).
 ///
+/// ```
+/// let t = chrono::DateTime::parse_from_rfc3339("2024-03-04T05:06:07.5+01:00").unwrap();
+/// assert_eq!(singer_sdk::time::strftime(&t, "%H%M%S.%f%z").unwrap(), "050607.500000+0100");
+/// ```
+///
 /// # Errors
 /// A message naming the format when it has a code chrono does not know, or a code that
 /// needs more than a date and time.
 pub fn strftime(time: &DateTime<FixedOffset>, format: &str) -> Result<String, String> {
-    let mut translated = String::with_capacity(format.len() + 4);
-    let mut chars = format.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            translated.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('f') => translated.push_str("%6f"),
-            Some(next) => {
-                translated.push('%');
-                translated.push(next);
-            }
-            None => translated.push('%'),
-        }
-    }
-    let items: Vec<Item<'_>> = StrftimeItems::new(&translated).collect();
-    if items.iter().any(|item| matches!(item, Item::Error)) {
-        return Err(format!(
-            "`{format}` is not a valid strftime format; see https://docs.python.org/3/library/datetime.html#strftime-and-strptime-format-codes"
-        ));
-    }
-    let mut out = String::new();
-    write!(out, "{}", time.format_with_items(items.into_iter())).map_err(|_| {
-        format!(
-            "`{format}` cannot format a date and time; use codes such as %Y, %m, %d, %H, %M, %S"
-        )
-    })?;
-    Ok(out)
+    NaiveOrAware::Aware(*time)
+        .strftime(format)
+        .map_err(|e| e.to_string())
 }
 
 /// Parses a fixed time zone: `UTC`, `Z`, `GMT`, `Etc/UTC`, `+02:00`, `-0530`, `+2`, `UTC+1`,
