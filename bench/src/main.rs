@@ -105,7 +105,10 @@ fn main() -> Result<()> {
         .with_context(|| format!("cannot find the binaries in {}", args.bin_dir.display()))?;
     if let Some(baseline) = &args.baseline {
         args.baseline = Some(std::fs::canonicalize(baseline).with_context(|| {
-            format!("cannot find the baseline binaries in {}", baseline.display())
+            format!(
+                "cannot find the baseline binaries in {}",
+                baseline.display()
+            )
         })?);
     }
     let mut rows = Vec::new();

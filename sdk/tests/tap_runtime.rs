@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use singer_sdk::cli::{PackageInfo, TapArgs, parse_args, run_tap_with};
 use singer_sdk::message::MessageWriter;
-use singer_sdk::stream::{Context, Partitions, RecordStream, Stream, SyncContext, records_from_iter};
+use singer_sdk::stream::{
+    Context, Partitions, RecordStream, Stream, SyncContext, records_from_iter,
+};
 use singer_sdk::tap::{Streams, Tap};
 use singer_sdk::{Error, Result, Schema, Settings};
 

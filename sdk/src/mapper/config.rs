@@ -296,7 +296,8 @@ mod tests {
             },
             "flattening_enabled": true
         });
-        let problems = parse(&MapOptions::from_config(config.as_object().unwrap()).unwrap()).unwrap_err();
+        let problems =
+            parse(&MapOptions::from_config(config.as_object().unwrap()).unwrap()).unwrap_err();
         let all = problems.join("\n");
         for needle in [
             "__else__",
@@ -326,6 +327,11 @@ mod tests {
         );
         assert_eq!(parsed.faker_seed, Some(seed_from("123456")));
         let depth0 = json!({"flattening_enabled": true, "flattening_max_depth": 0});
-        assert_eq!(parse(&MapOptions::from_config(depth0.as_object().unwrap()).unwrap()).unwrap().flattening, None);
+        assert_eq!(
+            parse(&MapOptions::from_config(depth0.as_object().unwrap()).unwrap())
+                .unwrap()
+                .flattening,
+            None
+        );
     }
 }

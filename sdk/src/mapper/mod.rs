@@ -69,8 +69,8 @@ mod expr;
 mod faker;
 mod flatten;
 mod inline;
-mod schema;
 mod options;
+mod schema;
 mod stream_map;
 
 use std::collections::HashMap;

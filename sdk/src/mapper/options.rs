@@ -73,34 +73,34 @@ impl MapOptions {
 
 fn stream_maps_schema() -> Value {
     json!({
-            "type": ["object", "null"],
-            "title": "Stream Maps",
-            "description": "Config object for stream maps capability. For more information check out [Stream Maps](https://sdk.meltano.com/en/latest/stream_maps.html).",
-            "properties": {
-                ELSE: {
-                    "anyOf": [{"const": NULL_STRING}, {"type": "null"}],
-                    "title": "Other streams",
-                    "description": "Currently, only setting this to `__NULL__` is supported. This will remove all other streams."
-                }
-            },
-            "additionalProperties": {
-                "anyOf": [
-                    {"const": NULL_STRING},
-                    {"type": "null"},
-                    {
-                        "type": "object",
-                        "properties": {
-                            ALIAS: {"type": ["string", "null"], "title": "Stream Alias", "description": "Alias to use for the stream."},
-                            ELSE: {"anyOf": [{"const": NULL_STRING}, {"type": "null"}], "title": "Other properties", "description": "Currently, only setting this to `__NULL__` is supported. This will remove all other properties from the stream."},
-                            FILTER: {"type": ["string", "null"], "title": "Filter", "description": "Filter out records from a stream. A string expression which must evaluate to `true` to include the record, or `false` to exclude it. Filter expressions should be wrapped in `bool()` to ensure proper type conversion."},
-                            KEY_PROPERTIES: {"type": ["array", "null"], "items": {"type": "string"}, "title": "Key Properties", "description": "Primary key properties for the stream."},
-                            SOURCE: {"type": ["string", "null"], "description": "Create a new stream from this source stream."}
-                        },
-                        "additionalProperties": {"anyOf": [{"const": NULL_STRING}, {"type": "null"}, {"type": "string"}]}
-                    }
-                ]
+        "type": ["object", "null"],
+        "title": "Stream Maps",
+        "description": "Config object for stream maps capability. For more information check out [Stream Maps](https://sdk.meltano.com/en/latest/stream_maps.html).",
+        "properties": {
+            ELSE: {
+                "anyOf": [{"const": NULL_STRING}, {"type": "null"}],
+                "title": "Other streams",
+                "description": "Currently, only setting this to `__NULL__` is supported. This will remove all other streams."
             }
-        })
+        },
+        "additionalProperties": {
+            "anyOf": [
+                {"const": NULL_STRING},
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "properties": {
+                        ALIAS: {"type": ["string", "null"], "title": "Stream Alias", "description": "Alias to use for the stream."},
+                        ELSE: {"anyOf": [{"const": NULL_STRING}, {"type": "null"}], "title": "Other properties", "description": "Currently, only setting this to `__NULL__` is supported. This will remove all other properties from the stream."},
+                        FILTER: {"type": ["string", "null"], "title": "Filter", "description": "Filter out records from a stream. A string expression which must evaluate to `true` to include the record, or `false` to exclude it. Filter expressions should be wrapped in `bool()` to ensure proper type conversion."},
+                        KEY_PROPERTIES: {"type": ["array", "null"], "items": {"type": "string"}, "title": "Key Properties", "description": "Primary key properties for the stream."},
+                        SOURCE: {"type": ["string", "null"], "description": "Create a new stream from this source stream."}
+                    },
+                    "additionalProperties": {"anyOf": [{"const": NULL_STRING}, {"type": "null"}, {"type": "string"}]}
+                }
+            ]
+        }
+    })
 }
 
 fn open_object_schema() -> Value {
@@ -109,12 +109,12 @@ fn open_object_schema() -> Value {
 
 fn faker_config_schema() -> Value {
     json!({
-            "type": ["object", "null"],
-            "title": "Faker Configuration",
-            "description": "Config for the [`Faker`](https://faker.readthedocs.io/en/master/) instance variable `fake` used within map expressions. Only applicable if the plugin specifies `faker` as an additional dependency (through the `singer-sdk` `faker` extra or directly).",
-            "properties": {
-                "seed": {"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}, {"type": "null"}], "title": "Faker Seed", "description": "Value to seed the Faker generator for deterministic output: https://faker.readthedocs.io/en/master/#seeding-the-generator"},
-                "locale": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"type": "null"}], "title": "Faker Locale", "description": "One or more LCID locale strings to produce localized output for: https://faker.readthedocs.io/en/master/#localization"}
-            }
-        })
+        "type": ["object", "null"],
+        "title": "Faker Configuration",
+        "description": "Config for the [`Faker`](https://faker.readthedocs.io/en/master/) instance variable `fake` used within map expressions. Only applicable if the plugin specifies `faker` as an additional dependency (through the `singer-sdk` `faker` extra or directly).",
+        "properties": {
+            "seed": {"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}, {"type": "null"}], "title": "Faker Seed", "description": "Value to seed the Faker generator for deterministic output: https://faker.readthedocs.io/en/master/#seeding-the-generator"},
+            "locale": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"type": "null"}], "title": "Faker Locale", "description": "One or more LCID locale strings to produce localized output for: https://faker.readthedocs.io/en/master/#localization"}
+        }
+    })
 }

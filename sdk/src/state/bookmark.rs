@@ -244,7 +244,11 @@ impl Tracker {
             _ => {}
         }
         let invalid = |key: KeyRef<'_>| {
-            Observation::Invalid(OwnedKey::new(key).map_or(Value::Null, |k| k.to_json()).to_string())
+            Observation::Invalid(
+                OwnedKey::new(key)
+                    .map_or(Value::Null, |k| k.to_json())
+                    .to_string(),
+            )
         };
         if let Some((_, start)) = &self.starting {
             match cmp_ref_value(&key, start) {
@@ -345,7 +349,14 @@ mod tests {
         let map = json!({"context": {"a": 1}, "replication_key": "k", "replication_key_value": 3,
             "progress_markers": {"Note": "x", "replication_key": "k", "replication_key_value": 4}, "other": true});
         let bookmark = Bookmark::from_map(map.as_object().unwrap().clone());
-        assert_eq!(bookmark.progress_markers.as_ref().unwrap().replication_key_value, 4);
+        assert_eq!(
+            bookmark
+                .progress_markers
+                .as_ref()
+                .unwrap()
+                .replication_key_value,
+            4
+        );
         let back = bookmark.to_map(Some(json!({"a": 1}).as_object().unwrap()));
         assert_eq!(back["other"], true);
         assert_eq!(back["context"], json!({"a": 1}));
@@ -368,7 +379,11 @@ mod tests {
             None,
         );
         let mut json = Tracker::start(stored, Some("t"), KeyKind::DateTime, true, None, None);
-        for text in ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"] {
+        for text in [
+            "2024-01-01T00:00:00Z",
+            "2024-01-02T00:00:00Z",
+            "2024-01-03T00:00:00Z",
+        ] {
             let a = typed.observe_typed(time(text)).unwrap();
             let b = json.observe_json(json!(text)).unwrap();
             assert_eq!(a, b, "{text}");

@@ -132,7 +132,6 @@ pub enum KeyValue {
     Text(String),
 }
 
-
 /// A replication key value taken from a typed record, kept typed: written as JSON (exactly as
 /// its Rust type serialises) only when a bookmark is written.
 #[derive(Debug, Clone, PartialEq)]

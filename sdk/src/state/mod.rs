@@ -31,8 +31,8 @@ use crate::error::{Error, Result};
 pub(crate) mod bookmark;
 mod key;
 
-pub use bookmark::{Bookmark, ProgressMarkers};
 pub(crate) use bookmark::Tracker;
+pub use bookmark::{Bookmark, ProgressMarkers};
 pub use key::{KeyKind, KeyValue};
 
 /// State keys, as singer-sdk spells them.

@@ -239,4 +239,3 @@ async fn termination() {
     let _ = tokio::signal::ctrl_c().await;
     std::future::pending::<()>().await;
 }
-

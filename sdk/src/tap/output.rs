@@ -98,4 +98,3 @@ fn remove_path(value: &mut Value, path: &[String]) {
         map.shift_remove(last);
     }
 }
-

@@ -169,9 +169,7 @@ impl PartitionRun {
         let key = plan.replication_key.as_deref();
         let access = match key {
             None => KeyAccess::None,
-            Some(key) if <S::Record as Record>::replication_key() == Some(key) => {
-                KeyAccess::Typed
-            }
+            Some(key) if <S::Record as Record>::replication_key() == Some(key) => KeyAccess::Typed,
             Some(_) => KeyAccess::ByName,
         };
         let signpost = key.and_then(|_| {

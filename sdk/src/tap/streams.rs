@@ -144,7 +144,6 @@ impl Streams {
     }
 }
 
-
 /// A stream with its record type erased, so streams of different types live in one list.
 pub(super) trait AnyStream: Send + Sync {
     fn name(&self) -> &str;
