@@ -133,6 +133,7 @@ fn floor(count: i64) -> f64 {
 fn runtime(count: i64, incremental: bool) -> f64 {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .enable_all()
         .build()
         .unwrap();
     let streams = Streams::new().with(Rows { count, incremental });

@@ -654,3 +654,13 @@ fn stream_maps_and_flattening_apply_to_the_output() {
     let err = bad.run(&[]).unwrap_err().to_string();
     assert!(err.contains("stream_maps.events.x"), "{err}");
 }
+
+#[test]
+fn help_text_is_plain_text() {
+    let tap = parse_args::<TapArgs>(INFO, ["tap", "--help"]).unwrap_err();
+    let target = parse_args::<singer_sdk::cli::TargetArgs>(INFO, ["target", "--help"]).unwrap_err();
+    for help in [tap.to_string(), target.to_string()] {
+        assert!(help.contains("--config <PATH|ENV>"), "{help}");
+        assert!(!help.contains("[`"), "rustdoc link syntax in --help:\n{help}");
+    }
+}
