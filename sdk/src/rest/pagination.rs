@@ -547,7 +547,9 @@ impl Paginator for Cursor {
             return Ok(Next::Done);
         };
         self.seen.check("page token", &token)?;
-        Ok(Next::Request(Box::new(base.clone().query(&self.param, token))))
+        Ok(Next::Request(Box::new(
+            base.clone().query(&self.param, token),
+        )))
     }
 
     fn stop_on_empty(&self) -> bool {
