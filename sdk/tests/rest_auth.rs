@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use singer_sdk::rest::{
-    ApiKey, Basic, Grant, OAuth2, Request, RestClient, RetryPolicy, SessionToken,
+    ApiKey, Basic, Concurrency, Grant, OAuth2, Request, RestClient, RetryPolicy, SessionToken,
 };
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -295,4 +295,28 @@ async fn api_key_header_and_basic_auth_are_sent() {
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("404"), "{err}");
+}
+
+#[tokio::test]
+async fn fetching_a_token_does_not_take_the_only_concurrency_slot() {
+    let server = MockServer::start().await;
+    Mock::given(path("/token"))
+        .respond_with(token("t", 3600))
+        .mount(&server)
+        .await;
+    Mock::given(path("/data"))
+        .and(header("authorization", "Bearer t"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let auth = OAuth2::new(format!("{}/token", server.uri()), Grant::ClientCredentials);
+    let client = RestClient::builder(server.uri())
+        .auth(auth)
+        .concurrency(Concurrency::new(1))
+        .build()
+        .unwrap();
+    // A guard against a deadlock hanging the suite, not a timing assertion.
+    let sent =
+        tokio::time::timeout(Duration::from_secs(30), client.send(&Request::get("/data"))).await;
+    assert_eq!(sent.expect("deadlocked").unwrap().status(), 200);
 }

@@ -351,3 +351,26 @@ async fn invalid_base_url_is_a_clear_error() {
     let err = RestClient::builder("ftp://h.example").build().unwrap_err();
     assert!(err.to_string().contains("http or https"), "{err}");
 }
+
+#[tokio::test]
+async fn a_timeout_names_the_url_and_the_limit() {
+    let server = MockServer::start().await;
+    Mock::given(path("/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let client = RestClient::builder(server.uri())
+        .timeout(Duration::from_millis(200))
+        .retry(RetryPolicy::never())
+        .build()
+        .unwrap();
+    let err = client.send(&Request::get("/slow")).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "request to {}/slow timed out after 0.2s; raise the timeout or try later",
+            server.uri()
+        )
+    );
+}

@@ -5,16 +5,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 use url::Url;
 
 use super::auth::{Authenticator, Outgoing};
+use super::builder::RestClientBuilder;
 use super::concurrency::Concurrency;
 use super::error::{Error, Result, redact_url, snippet};
 use super::metrics::HttpRequestDuration;
 use super::ratelimit::{Budget, Gate, RateLimitHeaders};
 use super::replay::Cassette;
-use super::request::{Body, Request, Response};
+use super::request::{Body, Request, Response, header_pair};
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::rules::{Action, ErrorRules};
 
@@ -22,6 +23,7 @@ use super::rules::{Action, ErrorRules};
 /// authenticator's token, the rate-limit state, the budget and the concurrency limit.
 ///
 /// ```no_run
+/// # #![allow(dead_code)]
 /// # async fn run() -> Result<(), singer_sdk::rest::Error> {
 /// use singer_sdk::rest::{Bearer, Request, RestClient};
 ///
@@ -35,31 +37,31 @@ use super::rules::{Action, ErrorRules};
 /// ```
 #[derive(Debug, Clone)]
 pub struct RestClient {
-    inner: Arc<Inner>,
-    stream: Arc<str>,
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) stream: Arc<str>,
 }
 
 #[derive(Debug)]
-struct Inner {
-    http: reqwest::Client,
-    base: String,
-    headers: HeaderMap,
-    timeout: Duration,
-    auth: Option<Arc<dyn Authenticator>>,
-    secret_params: Vec<String>,
-    retry: RetryPolicy,
-    rules: ErrorRules,
-    budget: Option<Budget>,
-    concurrency: Option<Concurrency>,
-    gate: Gate,
-    low_water: u64,
-    cassette: Option<Cassette>,
-    stats: Counters,
-    warned_retry_after: AtomicBool,
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) timeout: Duration,
+    pub(crate) auth: Option<Arc<dyn Authenticator>>,
+    pub(crate) secret_params: Vec<String>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) rules: ErrorRules,
+    pub(crate) budget: Option<Budget>,
+    pub(crate) concurrency: Option<Concurrency>,
+    pub(crate) gate: Gate,
+    pub(crate) low_water: u64,
+    pub(crate) cassette: Option<Cassette>,
+    pub(crate) stats: Counters,
+    pub(crate) warned_retry_after: AtomicBool,
 }
 
 #[derive(Debug, Default)]
-struct Counters {
+pub(crate) struct Counters {
     requests: AtomicU64,
     retries: AtomicU64,
     rate_limit_waits: AtomicU64,
@@ -83,40 +85,10 @@ pub struct ClientStats {
     pub refreshes: u64,
 }
 
-/// Builds a [`RestClient`].
-#[derive(Debug)]
-pub struct RestClientBuilder {
-    base: String,
-    user_agent: String,
-    headers: Vec<(String, String)>,
-    timeout: Duration,
-    connect_timeout: Duration,
-    auth: Option<Arc<dyn Authenticator>>,
-    retry: RetryPolicy,
-    rules: ErrorRules,
-    budget: Option<Budget>,
-    concurrency: Option<Concurrency>,
-    low_water: u64,
-    cassette: Option<Cassette>,
-}
-
 impl RestClient {
     /// Starts a client for the API at `base_url` (paths are appended to it).
     pub fn builder(base_url: impl Into<String>) -> RestClientBuilder {
-        RestClientBuilder {
-            base: base_url.into(),
-            user_agent: format!("singer-sdk/{}", env!("CARGO_PKG_VERSION")),
-            headers: Vec::new(),
-            timeout: Duration::from_secs(300),
-            connect_timeout: Duration::from_secs(30),
-            auth: None,
-            retry: RetryPolicy::default(),
-            rules: ErrorRules::default(),
-            budget: None,
-            concurrency: None,
-            low_water: 5,
-            cassette: None,
-        }
+        RestClientBuilder::new(base_url.into())
     }
 
     /// The same client, tagging its metrics with `stream`.
@@ -187,6 +159,16 @@ impl RestClient {
     /// Unreachable hosts, timeouts, fatal statuses (401/403 naming the credential's
     /// setting), [`Error::SkipPartition`], or [`Error::RetriesExhausted`].
     pub async fn send(&self, request: &Request) -> Result<Response> {
+        use tracing::Instrument as _;
+        let span = tracing::debug_span!(
+            "http_request",
+            method = %request.method,
+            endpoint = %request.path(),
+        );
+        self.send_in_span(request).instrument(span).await
+    }
+
+    async fn send_in_span(&self, request: &Request) -> Result<Response> {
         let inner = &*self.inner;
         let url = self.url_for(request)?;
         let started = Instant::now();
@@ -283,29 +265,22 @@ impl RestClient {
         {
             inner.stats.budget_waits.fetch_add(1, Ordering::Relaxed);
         }
-        let _permit = match &inner.concurrency {
-            Some(c) => Some(c.acquire().await),
-            None => None,
-        };
         let mut out = Outgoing {
             url: url.clone(),
             headers: inner.headers.clone(),
         };
         for (name, value) in &request.headers {
-            let header =
-                HeaderName::from_bytes(name.as_bytes()).map_err(|e| Error::InvalidHeader {
-                    name: name.clone(),
-                    detail: e.to_string(),
-                })?;
-            let value = HeaderValue::from_str(value).map_err(|e| Error::InvalidHeader {
-                name: name.clone(),
-                detail: e.to_string(),
-            })?;
-            out.headers.insert(header, value);
+            let (name, value) = header_pair(name, value)?;
+            out.headers.insert(name, value);
         }
+        // Before taking a concurrency slot: fetching a token sends a request of its own.
         if let Some(auth) = auth {
             auth.apply(self, &mut out).await?;
         }
+        let _permit = match &inner.concurrency {
+            Some(c) => Some(c.acquire().await),
+            None => None,
+        };
         let shown = self.redact(&out.url);
         inner.stats.requests.fetch_add(1, Ordering::Relaxed);
         let t0 = Instant::now();
@@ -325,6 +300,12 @@ impl RestClient {
                 inner.gate.hold_for(rl.pause(inner.low_water));
             }
         }
+        tracing::debug!(
+            url = %shown,
+            status = result.as_ref().ok().map(Response::status),
+            seconds = t0.elapsed().as_secs_f64(),
+            "HTTP request finished."
+        );
         HttpRequestDuration {
             stream: &self.stream,
             endpoint: request.path(),
@@ -342,7 +323,7 @@ impl RestClient {
         out: (Url, HeaderMap),
         shown: &str,
     ) -> Result<Response> {
-        let timeout = self.inner.timeout.as_secs();
+        let timeout = self.inner.timeout.as_secs_f64();
         let (url, headers) = out;
         let mut builder = self
             .inner
@@ -439,154 +420,5 @@ fn status_error(response: &Response) -> Error {
         reason: reason(response.status),
         url: response.url.clone(),
         snippet: snippet(&response.body, 200),
-    }
-}
-
-impl RestClientBuilder {
-    /// Sends `User-Agent: <name>/<version>` (default `singer-sdk/<sdk version>`).
-    #[must_use]
-    pub fn user_agent(mut self, name: &str, version: &str) -> Self {
-        self.user_agent = format!("{name}/{version}");
-        self
-    }
-
-    /// Adds a header to every request.
-    #[must_use]
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The timeout of one request, from connecting to the end of the body (default 300 s).
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The timeout for connecting (default 30 s).
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The authenticator for every request (except those marked
-    /// [`without_auth`](Request::without_auth)).
-    #[must_use]
-    pub fn auth(mut self, auth: impl Authenticator + 'static) -> Self {
-        self.auth = Some(Arc::new(auth));
-        self
-    }
-
-    /// The retry policy (default [`RetryPolicy::default`]).
-    #[must_use]
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// The error rules (default: singer-sdk's).
-    #[must_use]
-    pub fn rules(mut self, rules: ErrorRules) -> Self {
-        self.rules = rules;
-        self
-    }
-
-    /// A request budget shared by all clones.
-    #[must_use]
-    pub fn budget(mut self, budget: Budget) -> Self {
-        self.budget = Some(budget);
-        self
-    }
-
-    /// An adaptive limit on requests in flight, shared by all clones.
-    #[must_use]
-    pub fn concurrency(mut self, concurrency: Concurrency) -> Self {
-        self.concurrency = Some(concurrency);
-        self
-    }
-
-    /// When rate-limit headers say fewer than `remaining` requests are left, spread them over
-    /// the rest of the window (default 5; 0 waits only when none are left).
-    #[must_use]
-    pub fn rate_limit_low_water(mut self, remaining: u64) -> Self {
-        self.low_water = remaining;
-        self
-    }
-
-    /// Records to or replays from a cassette.
-    #[must_use]
-    pub fn cassette(mut self, cassette: Cassette) -> Self {
-        self.cassette = Some(cassette);
-        self
-    }
-
-    /// Builds the client.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidUrl`] for a bad base URL, [`Error::InvalidHeader`] for a bad header.
-    pub fn build(self) -> Result<RestClient> {
-        let base = self.base.trim_end_matches('/').to_owned();
-        let parsed = Url::parse(&base).map_err(|e| Error::InvalidUrl {
-            url: Url::parse(&base).map_or_else(|_| base.clone(), |u| redact_url(&u, &[])),
-            detail: e.to_string(),
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::InvalidUrl {
-                url: redact_url(&parsed, &[]),
-                detail: "the scheme must be http or https".to_owned(),
-            });
-        }
-        let mut headers = HeaderMap::new();
-        for (name, value) in [("user-agent".to_owned(), self.user_agent)]
-            .into_iter()
-            .chain(self.headers)
-        {
-            let header =
-                HeaderName::from_bytes(name.as_bytes()).map_err(|e| Error::InvalidHeader {
-                    name: name.clone(),
-                    detail: e.to_string(),
-                })?;
-            let value = HeaderValue::from_str(&value).map_err(|e| Error::InvalidHeader {
-                name: name.clone(),
-                detail: e.to_string(),
-            })?;
-            headers.insert(header, value);
-        }
-        let http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .build()
-            .map_err(|e| Error::Transport {
-                url: redact_url(&parsed, &[]),
-                reason: e.to_string(),
-            })?;
-        let secret_params = self
-            .auth
-            .as_ref()
-            .map(|a| a.secret_params())
-            .unwrap_or_default();
-        Ok(RestClient {
-            inner: Arc::new(Inner {
-                http,
-                base,
-                headers,
-                timeout: self.timeout,
-                auth: self.auth,
-                secret_params,
-                retry: self.retry,
-                rules: self.rules,
-                budget: self.budget,
-                concurrency: self.concurrency,
-                gate: Gate::default(),
-                low_water: self.low_water,
-                cassette: self.cassette,
-                stats: Counters::default(),
-                warned_retry_after: AtomicBool::new(false),
-            }),
-            stream: Arc::from(""),
-        })
     }
 }

@@ -51,7 +51,7 @@ pub enum Error {
         /// The URL (redacted).
         url: String,
         /// The timeout that elapsed.
-        seconds: u64,
+        seconds: f64,
     },
     /// The connection broke while sending or receiving.
     #[error("request to {url} failed: {reason}")]
@@ -164,7 +164,7 @@ impl Error {
     }
 
     /// Maps a `reqwest` error to a variant, naming the (redacted) URL.
-    pub(crate) fn from_reqwest(err: &reqwest::Error, url: &str, timeout: u64) -> Error {
+    pub(crate) fn from_reqwest(err: &reqwest::Error, url: &str, timeout: f64) -> Error {
         let reason = innermost(err);
         if err.is_timeout() {
             Error::Timeout {

@@ -3,7 +3,8 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `client` | [`RestClient`], its builder and the send loop |
+//! | `client` | [`RestClient`] and the send loop |
+//! | `builder` | [`RestClientBuilder`]: base URL, headers, timeouts, user agent, policies |
 //! | `request` | [`Request`] (path placeholders, query, body) and [`Response`] |
 //! | `error` | [`Error`] and URL redaction |
 //! | `retry` | [`RetryPolicy`] (exponential backoff with jitter), `Retry-After` parsing |
@@ -18,6 +19,7 @@
 //! | `replay` | [`Cassette`]: record/replay of HTTP exchanges with secrets scrubbed |
 //!
 //! ```no_run
+//! # #![allow(dead_code)]
 //! # async fn run() -> Result<(), singer_sdk::rest::Error> {
 //! use singer_sdk::rest::{Bearer, NextUrl, Request, RestClient, Selector};
 //!
@@ -35,6 +37,7 @@
 //! ```
 
 mod auth;
+mod builder;
 mod client;
 mod concurrency;
 mod error;
@@ -52,7 +55,8 @@ pub use auth::{
     ApiKey, Authenticator, Basic, Bearer, Grant, KeyLocation, OAuth2, Outgoing, Secret,
     SessionToken,
 };
-pub use client::{ClientStats, RestClient, RestClientBuilder};
+pub use builder::RestClientBuilder;
+pub use client::{ClientStats, RestClient};
 pub use concurrency::{Concurrency, Permit};
 pub use error::{Error, Result, SECRET_PARAMS, redact_url};
 pub use jsonpath::{JsonPath, Selector};

@@ -20,6 +20,7 @@ use super::request::Request;
 /// the last page, or after the first error (which it yields).
 ///
 /// ```no_run
+/// # #![allow(dead_code)]
 /// # async fn run(client: singer_sdk::rest::RestClient) -> Result<(), singer_sdk::rest::Error> {
 /// use futures::StreamExt;
 /// use singer_sdk::rest::{PageNumber, Request, Selector, Source};

@@ -5,6 +5,7 @@
 //! (see [`SECRET_PARAMS`](super::SECRET_PARAMS)) become `****`, and `Set-Cookie` is dropped.
 //!
 //! ```no_run
+//! # #![allow(dead_code)]
 //! # fn run() -> Result<(), singer_sdk::rest::Error> {
 //! use singer_sdk::rest::{Cassette, RestClient};
 //!

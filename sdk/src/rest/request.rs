@@ -1,9 +1,9 @@
 //! What to send ([`Request`]) and what came back ([`Response`]).
 
-use http::{HeaderMap, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::{Map, Value};
 
-use super::error::{Error, Result, snippet};
+use super::error::{Error, Result, is_secret_name, snippet};
 
 /// One HTTP request, relative to the client's base URL (or absolute, for next-page URLs).
 ///
@@ -20,7 +20,7 @@ use super::error::{Error, Result, snippet};
 ///     .header("Accept", "application/json");
 /// assert_eq!(request.render_path().unwrap(), "/repos/meltano/issues");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     pub(crate) method: Method,
     pub(crate) path: String,
@@ -30,6 +30,57 @@ pub struct Request {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Body,
     pub(crate) with_auth: bool,
+}
+
+impl std::fmt::Debug for Request {
+    // Header values and secret query values may be credentials: never show them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let query: Vec<(&str, &str)> = self
+            .query
+            .iter()
+            .map(|(k, v)| {
+                let v = if is_secret_name(k, &[]) {
+                    "****"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), v)
+            })
+            .collect();
+        let headers: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("context", &self.context)
+            .field("query", &query)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("with_auth", &self.with_auth)
+            .finish()
+    }
+}
+
+/// A header from text; values of credential-looking headers (`Authorization`, names with
+/// `key`, `token`, `secret`, `session`, `cookie`) are marked sensitive, so no `Debug` or log
+/// shows them.
+pub(crate) fn header_pair(name: &str, value: &str) -> Result<(HeaderName, HeaderValue)> {
+    let header = HeaderName::from_bytes(name.as_bytes()).map_err(|e| Error::InvalidHeader {
+        name: name.to_owned(),
+        detail: e.to_string(),
+    })?;
+    let mut value = HeaderValue::from_str(value).map_err(|_| Error::InvalidHeader {
+        name: name.to_owned(),
+        detail: "the value has characters a header cannot carry".to_owned(),
+    })?;
+    let lower = header.as_str();
+    if lower == "authorization"
+        || ["key", "token", "secret", "session", "cookie", "password"]
+            .iter()
+            .any(|word| lower.contains(word))
+    {
+        value.set_sensitive(true);
+    }
+    Ok((header, value))
 }
 
 /// The body of a request.
@@ -327,6 +378,24 @@ mod tests {
             msg.contains("status 200") && msg.contains("<html>oops"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn request_debug_hides_secret_query_and_header_values() {
+        let r = Request::get("/x")
+            .query("access_token", "qs3cret")
+            .query("page", 2)
+            .header("X-Api-Key", "hs3cret");
+        let shown = format!("{r:?}");
+        assert!(
+            !shown.contains("qs3cret") && !shown.contains("hs3cret"),
+            "{shown}"
+        );
+        assert!(shown.contains("page"));
+        let (_, value) = header_pair("X-Api-Key", "v").unwrap();
+        assert!(value.is_sensitive());
+        let (_, value) = header_pair("Accept", "v").unwrap();
+        assert!(!value.is_sensitive());
     }
 
     #[test]

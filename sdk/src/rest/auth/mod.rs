@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use super::client::RestClient;
-use super::error::{Error, Result};
+use super::error::{Error, Result, redact_url};
 
 pub use oauth::{Grant, OAuth2};
 pub use session::SessionToken;
@@ -59,10 +59,19 @@ impl From<String> for Secret {
 }
 
 /// A request about to go out: its final URL and headers, for an [`Authenticator`] to modify.
-#[derive(Debug)]
 pub struct Outgoing {
     pub(crate) url: Url,
     pub(crate) headers: HeaderMap,
+}
+
+impl fmt::Debug for Outgoing {
+    // The URL may carry an API key: show it redacted (headers set here are sensitive).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outgoing")
+            .field("url", &redact_url(&self.url, &[]))
+            .field("headers", &self.headers)
+            .finish()
+    }
 }
 
 impl Outgoing {
