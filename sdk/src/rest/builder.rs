@@ -81,7 +81,7 @@ impl RestClientBuilder {
     }
 
     /// The authenticator for every request (except those marked
-    /// [`without_auth`](Request::without_auth)).
+    /// [`without_auth`](super::Request::without_auth)).
     #[must_use]
     pub fn auth(mut self, auth: impl Authenticator + 'static) -> Self {
         self.auth = Some(Arc::new(auth));
