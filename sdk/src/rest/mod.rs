@@ -11,7 +11,7 @@
 //! | `ratelimit` | rate-limit headers and the shared [`Budget`] |
 //! | `concurrency` | the adaptive [`Concurrency`] limit |
 //! | `rules` | [`ErrorRules`]: status/body rules and a response hook |
-//! | `auth` | [`Authenticator`] and API key, bearer, basic, OAuth 2.0, session token |
+//! | `auth` | [`Authenticator`] and API key, bearer, basic, OAuth 2.0 (JWT bearer with feature `jwt`), session token |
 //! | `jsonpath` | [`JsonPath`] and the records [`Selector`] |
 //! | `pagination` | [`Paginator`] and the page-number, offset, cursor and next-URL paginators |
 //! | `pages` | [`RestClient::pages`]: the stream of pages, with prefetch |
@@ -55,6 +55,8 @@ pub use auth::{
     ApiKey, Authenticator, Basic, Bearer, Grant, KeyLocation, OAuth2, Outgoing, Secret,
     SessionToken,
 };
+#[cfg(feature = "jwt")]
+pub use auth::{JwtAlgorithm, JwtAssertion};
 pub use builder::RestClientBuilder;
 pub use client::{ClientStats, RestClient};
 pub use concurrency::{Concurrency, Permit};

@@ -3,6 +3,8 @@
 //! Secrets are held in [`Secret`], whose `Debug` and `Display` print `****`; header values
 //! set by an authenticator are marked sensitive, so they never reach logs either.
 
+#[cfg(feature = "jwt")]
+mod jwt;
 mod oauth;
 mod session;
 
@@ -15,6 +17,8 @@ use url::Url;
 use super::client::RestClient;
 use super::error::{Error, Result, redact_url};
 
+#[cfg(feature = "jwt")]
+pub use jwt::{JwtAlgorithm, JwtAssertion};
 pub use oauth::{Grant, OAuth2};
 pub use session::SessionToken;
 

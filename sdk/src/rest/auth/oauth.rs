@@ -15,6 +15,7 @@ use crate::rest::request::Request;
 
 /// How an [`OAuth2`] authenticator gets its token.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Grant {
     /// `grant_type=client_credentials`.
     ClientCredentials,
@@ -28,6 +29,10 @@ pub enum Grant {
         /// The password.
         password: Secret,
     },
+    /// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with a signed assertion
+    /// (feature `jwt`).
+    #[cfg(feature = "jwt")]
+    JwtBearer(Box<super::jwt::JwtAssertion>),
 }
 
 /// OAuth 2.0: posts a form to the token endpoint, caches the access token, refreshes it a
@@ -145,6 +150,8 @@ impl OAuth2 {
             Grant::ClientCredentials => "client_credentials",
             Grant::RefreshToken(_) => "refresh_token",
             Grant::Password { .. } => "password",
+            #[cfg(feature = "jwt")]
+            Grant::JwtBearer(_) => "urn:ietf:params:oauth:grant-type:jwt-bearer",
         };
         form.push(("grant_type".to_owned(), grant_type.to_owned()));
         match &self.grant {
@@ -156,6 +163,13 @@ impl OAuth2 {
             Grant::Password { username, password } => {
                 form.push(("username".to_owned(), username.clone()));
                 form.push(("password".to_owned(), password.expose().to_owned()));
+            }
+            #[cfg(feature = "jwt")]
+            Grant::JwtBearer(assertion) => {
+                let jwt = assertion
+                    .sign(&self.token_url, &self.scopes)
+                    .map_err(fail)?;
+                form.push(("assertion".to_owned(), jwt));
             }
         }
         if let Some(id) = &self.client_id {
