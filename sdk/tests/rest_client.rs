@@ -374,3 +374,41 @@ async fn a_timeout_names_the_url_and_the_limit() {
         )
     );
 }
+
+#[tokio::test]
+async fn graphql_errors_without_data_fail_the_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .and(body_json(
+            json!({"query": "{ viewer { login } }", "variables": {"n": 1}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": null, "errors": [{"message": "Field 'viewer' is unknown"}]
+        })))
+        .mount(&server)
+        .await;
+    let client = RestClient::builder(server.uri())
+        .rules(ErrorRules::default().graphql())
+        .build()
+        .unwrap();
+    let request = Request::graphql("/graphql", "{ viewer { login } }", json!({"n": 1}));
+    let err = client.send(&request).await.unwrap_err().to_string();
+    assert!(err.contains("Field 'viewer' is unknown"), "{err}");
+}
+
+#[test]
+fn clients_and_their_futures_cross_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let client = RestClient::builder("http://127.0.0.1:9").build().unwrap();
+    send_sync(&client);
+    let request = Request::get("/x");
+    send(&client.send(&request));
+    let pages = client.pages(
+        Request::get("/x"),
+        singer_sdk::rest::SinglePage,
+        singer_sdk::rest::Selector::default(),
+    );
+    send(&pages);
+}

@@ -23,7 +23,9 @@ impl RateLimitHeaders {
     pub fn parse(headers: &HeaderMap, now: SystemTime) -> Option<Self> {
         let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         if let Some(combined) = get("ratelimit") {
-            return parse_combined(combined);
+            // A policy's window (`RateLimit-Policy: 100;w=60`) bounds a missing reset.
+            let window = get("ratelimit-policy").and_then(policy_window);
+            return parse_combined(combined, window);
         }
         let remaining = get("x-ratelimit-remaining").or_else(|| get("ratelimit-remaining"))?;
         let reset = get("x-ratelimit-reset").or_else(|| get("ratelimit-reset"))?;
@@ -55,7 +57,16 @@ impl RateLimitHeaders {
     }
 }
 
-fn parse_combined(value: &str) -> Option<RateLimitHeaders> {
+/// The window (`w=`) of the first policy in a `RateLimit-Policy` header, in seconds.
+fn policy_window(value: &str) -> Option<u64> {
+    value
+        .split([',', ';'])
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("w"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+}
+
+fn parse_combined(value: &str, window: Option<u64>) -> Option<RateLimitHeaders> {
     let mut remaining = None;
     let mut reset = None;
     for part in value.split([',', ';']) {
@@ -71,7 +82,7 @@ fn parse_combined(value: &str) -> Option<RateLimitHeaders> {
     }
     Some(RateLimitHeaders {
         remaining: remaining?,
-        reset: Duration::from_secs(reset?),
+        reset: Duration::from_secs(reset.or(window)?),
     })
 }
 
@@ -221,6 +232,14 @@ mod tests {
         );
         let h = headers(&[("ratelimit", "\"default\";r=0;t=9")]);
         assert_eq!(RateLimitHeaders::parse(&h, now).unwrap().remaining, 0);
+        let h = headers(&[
+            ("ratelimit", "remaining=0"),
+            ("ratelimit-policy", "100;w=60"),
+        ]);
+        assert_eq!(
+            RateLimitHeaders::parse(&h, now).unwrap().reset,
+            Duration::from_secs(60)
+        );
         let h = headers(&[("ratelimit-remaining", "1"), ("ratelimit-reset", "2")]);
         assert_eq!(RateLimitHeaders::parse(&h, now).unwrap().remaining, 1);
     }

@@ -131,6 +131,19 @@ impl Request {
         Self::new(Method::POST, path)
     }
 
+    /// A GraphQL request: a POST to `path` with `{"query": ..., "variables": ...}`. Pair it
+    /// with [`ErrorRules::graphql`](super::ErrorRules::graphql).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use singer_sdk::rest::Request;
+    /// let request = Request::graphql("/graphql", "query { viewer { login } }", json!({}));
+    /// assert_eq!(request.json_body().unwrap()["query"], "query { viewer { login } }");
+    /// ```
+    pub fn graphql(path: impl Into<String>, query: &str, variables: Value) -> Self {
+        Self::post(path).json(serde_json::json!({"query": query, "variables": variables}))
+    }
+
     /// A request to an absolute URL (a next-page link, a token endpoint); no placeholders.
     pub fn url(method: Method, url: impl Into<String>) -> Self {
         Request {

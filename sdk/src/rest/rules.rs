@@ -133,6 +133,26 @@ impl ErrorRules {
         self
     }
 
+    /// GraphQL's rule (as singer-sdk's `GraphQLStream`): a 2xx body with `errors` and no
+    /// `data` fails with the errors; `errors` next to `data` only logs a warning. Replaces
+    /// any hook set before.
+    #[must_use]
+    pub fn graphql(self) -> Self {
+        self.hook(|response| {
+            if !(200..300).contains(&response.status()) {
+                return None;
+            }
+            let body: serde_json::Value = serde_json::from_slice(response.body()).ok()?;
+            let errors = body.get("errors").filter(|e| !e.is_null())?;
+            if body.get("data").is_none_or(serde_json::Value::is_null) {
+                Some(Action::Fail)
+            } else {
+                tracing::warn!(url = %response.url(), errors = %errors, "GraphQL response has errors next to its data.");
+                None
+            }
+        })
+    }
+
     /// What to do with `response`.
     pub fn classify(&self, response: &Response) -> Action {
         if let Some(action) = self.hook.as_ref().and_then(|hook| hook(response)) {
@@ -196,5 +216,32 @@ mod tests {
         });
         assert_eq!(hooked.classify(&resp(200, "{\"errors\":[]}")), Action::Fail);
         assert_eq!(hooked.classify(&resp(404, "")), Action::Ignore);
+    }
+
+    #[test]
+    fn graphql_errors_without_data_fail() {
+        let rules = ErrorRules::default().graphql();
+        assert_eq!(
+            rules.classify(&resp(
+                200,
+                r#"{"errors": [{"message": "x"}], "data": null}"#
+            )),
+            Action::Fail
+        );
+        assert_eq!(
+            rules.classify(&resp(
+                200,
+                r#"{"errors": [{"message": "x"}], "data": {"a": 1}}"#
+            )),
+            Action::Accept
+        );
+        assert_eq!(
+            rules.classify(&resp(200, r#"{"data": {"a": 1}}"#)),
+            Action::Accept
+        );
+        assert_eq!(
+            rules.classify(&resp(502, r#"{"errors": []}"#)),
+            Action::Retry
+        );
     }
 }
