@@ -141,7 +141,10 @@ impl Request {
     /// assert_eq!(request.json_body().unwrap()["query"], "query { viewer { login } }");
     /// ```
     pub fn graphql(path: impl Into<String>, query: &str, variables: Value) -> Self {
-        Self::post(path).json(serde_json::json!({"query": query, "variables": variables}))
+        let mut body = Map::new();
+        body.insert("query".to_owned(), Value::from(query));
+        body.insert("variables".to_owned(), variables);
+        Self::post(path).json(Value::Object(body))
     }
 
     /// A request to an absolute URL (a next-page link, a token endpoint); no placeholders.
