@@ -2,7 +2,7 @@
 #![cfg(feature = "rest")]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -318,12 +318,13 @@ async fn a_non_json_page_is_an_error() {
 
 /// A tiny HTTP/1.1 server: page 1 answers at once; later pages are held until `hold`
 /// requests are in flight together (or a guard timeout passes, so a broken client fails the
-/// assertion instead of hanging), then answered with later pages first.
+/// assertion instead of hanging); from then on every page answers, later pages first.
 struct PrefetchServer {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     requests: AtomicUsize,
     released: Notify,
+    open: AtomicBool,
     hold: usize,
     pages: usize,
 }
@@ -337,6 +338,7 @@ impl PrefetchServer {
             max_in_flight: AtomicUsize::new(0),
             requests: AtomicUsize::new(0),
             released: Notify::new(),
+            open: AtomicBool::new(false),
             hold,
             pages,
         });
@@ -370,8 +372,9 @@ impl PrefetchServer {
             let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.max_in_flight.fetch_max(now, Ordering::SeqCst);
             if now >= self.hold {
+                self.open.store(true, Ordering::SeqCst);
                 self.released.notify_waiters();
-            } else {
+            } else if !self.open.load(Ordering::SeqCst) {
                 let _ = tokio::time::timeout(Duration::from_secs(5), released).await;
             }
             // Later pages answer first, so order has to be restored by the client.
@@ -428,4 +431,45 @@ async fn without_prefetch_pages_go_one_at_a_time() {
     assert_eq!(ids(&records), expected);
     assert_eq!(server.requests.load(Ordering::SeqCst), 4);
     assert_eq!(server.max_in_flight.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_empty_page_among_prefetched_pages_ends_the_pagination() {
+    let server = MockServer::start().await;
+    for (n, items) in [
+        ("1", json!([{"id": 1}])),
+        ("2", json!([{"id": 2}])),
+        ("3", json!([])),
+        ("4", json!([{"id": 4}])),
+        ("5", json!([{"id": 5}])),
+    ] {
+        Mock::given(path("/items"))
+            .and(query_param("page", n))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"items": items, "pages": 5})),
+            )
+            .mount(&server)
+            .await;
+    }
+    let paginator = PageNumber::new("page").total_pages(Source::body("$.pages").unwrap());
+    let records = client(&server)
+        .pages(
+            Request::get("/items"),
+            paginator,
+            Selector::new("$.items[*]").unwrap(),
+        )
+        .prefetch(2)
+        .records()
+        .await
+        .unwrap();
+    assert_eq!(ids(&records), [1, 2]);
+    // Page 5 is never asked for: the window holds two requests, and page 3 ends it.
+    let asked: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.query().unwrap().to_owned())
+        .collect();
+    assert!(!asked.contains(&"page=5".to_owned()), "{asked:?}");
 }

@@ -226,7 +226,7 @@ impl RestClient {
             let out_of_time = inner
                 .retry
                 .max_elapsed
-                .is_some_and(|max| started.elapsed() + wait > max);
+                .is_some_and(|max| started.elapsed().saturating_add(wait) > max);
             if tries >= inner.retry.max_tries || out_of_time {
                 if tries == 1 && inner.retry.max_tries == 1 {
                     return Err(failure);

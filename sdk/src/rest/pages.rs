@@ -1,7 +1,6 @@
 //! [`RestClient::pages`]: an async stream of pages, fetched one after another or, when the
 //! paginator can predict the remaining requests, several at once and yielded in order.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -64,11 +63,8 @@ impl RestClient {
                 base: request,
                 selector,
                 prefetch: 1,
-                next: None,
-                predicted: VecDeque::new(),
                 in_flight: FuturesOrdered::new(),
                 started: false,
-                predicting: false,
                 finished: false,
                 requests: 0,
             }),
@@ -78,8 +74,9 @@ impl RestClient {
 }
 
 impl Pages {
-    /// Fetches up to `pages` pages at once when the paginator can predict the remaining
-    /// requests (default 1: one after another).
+    /// Keeps up to `pages` requests in flight when the paginator can predict the next
+    /// requests (a page count or total is known); pages are still yielded in order
+    /// (default 1: one after another).
     #[must_use]
     pub fn prefetch(mut self, pages: usize) -> Self {
         if let Some(run) = &mut self.setup {
@@ -125,11 +122,8 @@ struct Run {
     base: Request,
     selector: Selector,
     prefetch: usize,
-    next: Option<Request>,
-    predicted: VecDeque<Request>,
     in_flight: FuturesOrdered<BoxFuture<'static, Result<Page>>>,
     started: bool,
-    predicting: bool,
     finished: bool,
     requests: u64,
 }
@@ -141,21 +135,8 @@ impl Run {
         }
         if !self.started {
             self.started = true;
-            self.next = Some(self.paginator.first(&self.base));
-        }
-        while self.in_flight.len() < self.prefetch
-            && let Some(request) = self.predicted.pop_front()
-        {
-            self.launch(request);
-        }
-        if self.in_flight.is_empty() {
-            match self.next.take() {
-                Some(request) => self.launch(request),
-                None => {
-                    self.finish();
-                    return None;
-                }
-            }
+            let first = self.paginator.first(&self.base);
+            self.launch(first);
         }
         let page = match self.in_flight.next().await {
             Some(Ok(page)) => page,
@@ -168,32 +149,25 @@ impl Run {
                 return None;
             }
         };
-        if self.predicting {
-            if page.records.is_empty() && self.paginator.stop_on_empty() {
-                self.predicted.clear();
-                self.in_flight = FuturesOrdered::new();
-            }
+        if page.records.is_empty() && self.paginator.stop_on_empty() {
+            // An empty page ends the pagination, even with later pages already requested.
+            self.in_flight = FuturesOrdered::new();
             return Some((Ok(page), self));
         }
-        if self.requests == 1 {
-            let predicted = self.paginator.predict(&self.base, &page);
-            if !predicted.is_empty() {
-                self.predicting = true;
-                self.predicted = predicted.into();
-                return Some((Ok(page), self));
+        if self.prefetch > 1 {
+            let room = self.prefetch.saturating_sub(self.in_flight.len());
+            for request in self.paginator.predict(&self.base, &page, room) {
+                self.launch(request);
             }
         }
-        match self.paginator.next(&self.base, &page) {
-            Ok(Next::Request(request)) => self.next = Some(*request),
-            Ok(Next::Done) => {}
-            Err(e) => {
-                // Yield the page, then the error.
-                self.next = None;
-                let client = self.client.clone();
-                self.in_flight.push_back(Box::pin(async move {
-                    drop(client);
-                    Err(e)
-                }));
+        if self.in_flight.is_empty() {
+            match self.paginator.next(&self.base, &page) {
+                Ok(Next::Request(request)) => self.launch(*request),
+                Ok(Next::Done) => {}
+                Err(e) => {
+                    // Yield the page, then the error.
+                    self.in_flight.push_back(Box::pin(async move { Err(e) }));
+                }
             }
         }
         Some((Ok(page), self))

@@ -90,10 +90,13 @@ pub trait Paginator: Send {
     /// A repeated token or a malformed next URL.
     fn next(&mut self, base: &Request, page: &Page) -> Result<Next>;
 
-    /// After the first page: every remaining request, when they can be known in advance
-    /// (a page count or total is known), so they can be fetched concurrently. Empty (the
-    /// default) when they cannot; pages are then fetched one after another.
-    fn predict(&mut self, _base: &Request, _first: &Page) -> Vec<Request> {
+    /// Up to `n` requests that follow the requests issued so far, when they can be known
+    /// without their responses (a page count or total is known), so they can be fetched
+    /// concurrently. The paginator's state moves past them, and once they are all answered
+    /// [`next`](Self::next) is called with the last of their pages. `last` is the latest page
+    /// in order. Empty (the default) when nothing can be predicted; pages are then fetched
+    /// one after another.
+    fn predict(&mut self, _base: &Request, _last: &Page, _n: usize) -> Vec<Request> {
         Vec::new()
     }
 
@@ -348,7 +351,7 @@ impl PageNumber {
                 let (_, size) = self.size.as_ref()?;
                 Some(total.div_ceil(*size))
             })?;
-        Some(self.start + pages.max(1) - 1)
+        Some(self.start.saturating_add(pages.max(1) - 1))
     }
 }
 
@@ -377,21 +380,22 @@ impl Paginator for PageNumber {
         if self.last(page).is_some_and(|last| self.current >= last) {
             return Ok(Next::Done);
         }
-        self.current += 1;
+        self.current = self.current.saturating_add(1);
         Ok(Next::Request(Box::new(self.request(base, self.current))))
     }
 
-    fn predict(&mut self, base: &Request, first: &Page) -> Vec<Request> {
-        let Some(last) = self.last(first) else {
+    fn predict(&mut self, base: &Request, last: &Page, n: usize) -> Vec<Request> {
+        let Some(final_page) = self.last(last) else {
             return Vec::new();
         };
-        if first.records.is_empty() && !self.continue_if_empty {
+        if last.records.is_empty() && !self.continue_if_empty {
             return Vec::new();
         }
-        let requests = (self.current + 1..=last)
-            .map(|n| self.request(base, n))
-            .collect();
-        self.current = last.max(self.current);
+        let mut requests = Vec::new();
+        while requests.len() < n && self.current < final_page {
+            self.current += 1;
+            requests.push(self.request(base, self.current));
+        }
         requests
     }
 
@@ -471,7 +475,7 @@ impl Paginator for Offset {
         if short && !self.continue_if_empty {
             return Ok(Next::Done);
         }
-        let next = self.offset + self.limit;
+        let next = self.offset.saturating_add(self.limit);
         if let Some(total) = self.total.as_ref().and_then(|s| s.read_number(page))
             && next >= total
         {
@@ -481,19 +485,20 @@ impl Paginator for Offset {
         Ok(Next::Request(Box::new(self.request(base, next))))
     }
 
-    fn predict(&mut self, base: &Request, first: &Page) -> Vec<Request> {
-        let Some(total) = self.total.as_ref().and_then(|s| s.read_number(first)) else {
+    fn predict(&mut self, base: &Request, last: &Page, n: usize) -> Vec<Request> {
+        let Some(total) = self.total.as_ref().and_then(|s| s.read_number(last)) else {
             return Vec::new();
         };
-        if first.records.is_empty() && !self.continue_if_empty {
+        if last.records.is_empty() && !self.continue_if_empty {
             return Vec::new();
         }
         let mut requests = Vec::new();
-        let mut offset = self.offset + self.limit;
-        while offset < total {
+        while requests.len() < n {
+            let Some(offset) = self.offset.checked_add(self.limit).filter(|o| *o < total) else {
+                break;
+            };
             requests.push(self.request(base, offset));
             self.offset = offset;
-            offset += self.limit;
         }
         requests
     }

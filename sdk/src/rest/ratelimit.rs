@@ -86,6 +86,9 @@ fn parse_combined(value: &str, window: Option<u64>) -> Option<RateLimitHeaders> 
     })
 }
 
+/// The longest pause rate-limit headers can cause (a longer reset is likely a misread clock).
+const MAX_PAUSE: Duration = Duration::from_secs(3600);
+
 /// The earliest time the next request may go out, shared by all clones of a client.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Gate {
@@ -98,7 +101,15 @@ impl Gate {
         if pause.is_zero() {
             return;
         }
-        let until = Instant::now() + pause;
+        if pause > MAX_PAUSE {
+            tracing::warn!(
+                seconds = pause.as_secs(),
+                "Rate-limit headers ask for a pause of over an hour; pausing for an hour."
+            );
+        }
+        let Some(until) = Instant::now().checked_add(pause.min(MAX_PAUSE)) else {
+            return;
+        };
         let mut guard = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
         if guard.is_none_or(|t| t < until) {
             *guard = Some(until);

@@ -136,7 +136,11 @@ impl OAuth2 {
     async fn token(&self, client: &RestClient) -> Result<Secret> {
         let mut cache = self.cache.lock().await;
         if let Some((token, expires)) = &cache.access
-            && expires.is_none_or(|at| Instant::now() + self.margin < at)
+            && expires.is_none_or(|at| {
+                Instant::now()
+                    .checked_add(self.margin)
+                    .is_some_and(|t| t < at)
+            })
         {
             return Ok(token.clone());
         }
@@ -203,7 +207,10 @@ impl OAuth2 {
             cache.refresh = Some(Secret::new(refresh));
         }
         let token = Secret::new(access);
-        cache.access = Some((token.clone(), lifetime.map(|l| Instant::now() + l)));
+        cache.access = Some((
+            token.clone(),
+            lifetime.and_then(|l| Instant::now().checked_add(l)),
+        ));
         tracing::debug!(token_url = %self.token_url, "Fetched an OAuth access token.");
         Ok(token)
     }

@@ -103,7 +103,10 @@ impl SessionToken {
             }
         };
         let token = Secret::new(token);
-        *cache = Some((token.clone(), self.lifetime.map(|l| Instant::now() + l)));
+        *cache = Some((
+            token.clone(),
+            self.lifetime.and_then(|l| Instant::now().checked_add(l)),
+        ));
         Ok(token)
     }
 }

@@ -101,15 +101,17 @@ fn page_number_predicts_from_a_header_total() {
         .start(0)
         .total_pages(Source::header("x-total-pages"));
     let first = p.first(&base);
-    let predicted = p.predict(
-        &base,
-        &page(&first, json!({"items": [1]}), &[("x-total-pages", "4")]),
-    );
-    let pages: Vec<_> = predicted
-        .iter()
-        .map(|r| r.query_params()[0].1.clone())
-        .collect();
-    assert_eq!(pages, ["1", "2", "3"]);
+    let last = page(&first, json!({"items": [1]}), &[("x-total-pages", "4")]);
+    let numbers = |requests: Vec<Request>| -> Vec<String> {
+        requests
+            .iter()
+            .map(|r| r.query_params()[0].1.clone())
+            .collect()
+    };
+    assert_eq!(numbers(p.predict(&base, &last, 2)), ["1", "2"]);
+    assert_eq!(numbers(p.predict(&base, &last, 5)), ["3"]);
+    assert!(p.predict(&base, &last, 5).is_empty());
+    assert!(matches!(p.next(&base, &last).unwrap(), Next::Done));
 }
 
 #[test]
@@ -119,7 +121,7 @@ fn offset_with_total_predicts_and_stops() {
     let first = p.first(&base);
     assert_eq!(first.query_params(), q(&[("offset", "0"), ("limit", "2")]));
     let body = json!({"items": [1, 2], "total": 5});
-    let predicted = p.predict(&base, &page(&first, body, &[]));
+    let predicted = p.predict(&base, &page(&first, body, &[]), 10);
     let offsets: Vec<_> = predicted
         .iter()
         .map(|r| r.query_params()[0].1.clone())
@@ -143,6 +145,30 @@ fn offset_with_total_predicts_and_stops() {
         .unwrap(),
         Next::Done
     ));
+}
+
+#[test]
+fn huge_totals_do_not_overflow() {
+    let base = Request::get("/items");
+    let mut p = PageNumber::new("page")
+        .start(5)
+        .total_pages(Source::body("$.pages").unwrap());
+    let first = p.first(&base);
+    let last = page(&first, json!({"items": [1], "pages": u64::MAX}), &[]);
+    assert_eq!(p.predict(&base, &last, 3).len(), 3);
+    assert!(matches!(p.next(&base, &last).unwrap(), Next::Request(_)));
+    let mut p = Offset::new("o", "l", u64::MAX)
+        .start(u64::MAX - 1)
+        .total(Source::body("$.pages").unwrap());
+    let first = p.first(&base);
+    let full = Page::new(
+        first.clone(),
+        "https://h.example/".parse().unwrap(),
+        Response::new(200, HeaderMap::new(), ""),
+        json!({"pages": u64::MAX}),
+        vec![json!(1); 3],
+    );
+    assert!(p.predict(&base, &full, 3).is_empty());
 }
 
 #[test]
