@@ -162,7 +162,7 @@ fn huge_totals_do_not_overflow() {
         .total(Source::body("$.pages").unwrap());
     let first = p.first(&base);
     let full = Page::new(
-        first.clone(),
+        first,
         "https://h.example/".parse().unwrap(),
         Response::new(200, HeaderMap::new(), ""),
         json!({"pages": u64::MAX}),
