@@ -13,6 +13,7 @@
 //! | [`tap`] | the [`Tap`](tap::Tap) trait and the sync runtime |
 //! | [`cli`] | the generated command line |
 //! | [`logging`] | stderr logs and METRIC lines |
+//! | `rest` | HTTP client, retries, auth, pagination for REST and GraphQL taps (feature `rest`) |
 //! | [`mapper`] | stream maps, expressions, flattening |
 //! | [`target`] | the [`Target`](target::Target) trait and the load runtime |
 //! | [`sink`] | the [`Sink`](sink::Sink) trait, batches, and file building blocks ([`sink::file`]) |
@@ -35,6 +36,8 @@ pub mod logging;
 pub mod mapper;
 pub mod message;
 pub mod record;
+#[cfg(feature = "rest")]
+pub mod rest;
 pub mod schema;
 pub mod settings;
 pub mod sink;
