@@ -68,7 +68,7 @@ pub enum Partitions {
 /// One stream of a tap.
 ///
 /// Only [`name`](Stream::name) and [`records`](Stream::records) are required when the record
-/// type derives [`Schema`](crate::Schema): the schema, key properties and replication key
+/// type derives [`Schema`]: the schema, key properties and replication key
 /// come from the type (`#[schema(key)]`, `#[schema(replication_key)]`). Streams of
 /// `serde_json::Map<String, Value>` records (dynamic schemas: CSV headers, open APIs) override
 /// [`schema`](Stream::schema), [`key_properties`](Stream::key_properties) and
@@ -78,7 +78,7 @@ pub enum Partitions {
     note = "implement `singer_sdk::stream::Stream` for `{Self}`: `name` and `records` are required"
 )]
 pub trait Stream: Send + Sync + 'static {
-    /// The record type: a struct deriving `Serialize` and [`Schema`](crate::Schema) (the fast
+    /// The record type: a struct deriving `Serialize` and [`Schema`] (the fast
     /// path), or `serde_json::Map<String, Value>`.
     type Record: Record + Schema + Serialize + Send;
 

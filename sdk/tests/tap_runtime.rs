@@ -661,6 +661,9 @@ fn help_text_is_plain_text() {
     let target = parse_args::<singer_sdk::cli::TargetArgs>(INFO, ["target", "--help"]).unwrap_err();
     for help in [tap.to_string(), target.to_string()] {
         assert!(help.contains("--config <PATH|ENV>"), "{help}");
-        assert!(!help.contains("[`"), "rustdoc link syntax in --help:\n{help}");
+        assert!(
+            !help.contains("[`"),
+            "rustdoc link syntax in --help:\n{help}"
+        );
     }
 }
