@@ -21,6 +21,7 @@
 //! | [`about`] | `--about` rendering |
 //! | [`capability`] | what a connector can do, as `--about` lists it |
 //! | [`time`] | timestamp parsing and formatting |
+//! | `sql` | SQL dialects, type mapping, name conforming, table evolution (feature `sql`) |
 #![doc(test(attr(deny(warnings))))]
 
 // The derives name `::singer_sdk` paths; this lets the SDK use them on its own types.
@@ -41,6 +42,8 @@ pub mod rest;
 pub mod schema;
 pub mod settings;
 pub mod sink;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod state;
 pub mod stream;
 pub mod tap;
