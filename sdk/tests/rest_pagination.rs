@@ -8,8 +8,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use singer_sdk::rest::{
-    Action, Cursor, ErrorRules, NextUrl, Offset, PageNumber, Request, RestClient, Rule, Selector,
-    SinglePage, Source,
+    Action, Cursor, ErrorRules, NextUrl, Offset, PageNumber, Paginator, Request, RestClient, Rule,
+    Selector, SinglePage, Source,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -23,6 +23,32 @@ fn client(server: &MockServer) -> RestClient {
 
 fn ids(records: &[Value]) -> Vec<i64> {
     records.iter().map(|r| r["id"].as_i64().unwrap()).collect()
+}
+
+/// The ids of every record `paginator` walks through from `GET /items`.
+async fn fetch_ids(server: &MockServer, paginator: impl Paginator + 'static) -> Vec<i64> {
+    fetch(
+        server,
+        Request::get("/items"),
+        paginator,
+        Selector::default(),
+    )
+    .await
+}
+
+/// The ids of every record `paginator` walks through from `request`, selected by `selector`.
+async fn fetch(
+    server: &MockServer,
+    request: Request,
+    paginator: impl Paginator + 'static,
+    selector: Selector,
+) -> Vec<i64> {
+    let records = client(server)
+        .pages(request, paginator, selector)
+        .records()
+        .await
+        .unwrap();
+    ids(&records)
 }
 
 async fn mount_page(server: &MockServer, param: (&str, &str), body: Value) {
@@ -47,12 +73,7 @@ async fn single_page() {
         .expect(1)
         .mount(&server)
         .await;
-    let records = client(&server)
-        .pages(Request::get("/items"), SinglePage, Selector::default())
-        .records()
-        .await
-        .unwrap();
-    assert_eq!(ids(&records), [1, 2]);
+    assert_eq!(fetch_ids(&server, SinglePage).await, [1, 2]);
 }
 
 #[tokio::test]
@@ -77,16 +98,16 @@ async fn page_number_until_has_more_is_false() {
     )
     .await;
     let paginator = PageNumber::new("page").has_more(Source::body("$.has_more").unwrap());
-    let records = client(&server)
-        .pages(
+    assert_eq!(
+        fetch(
+            &server,
             Request::get("/items"),
             paginator,
-            Selector::new("$.items[*]").unwrap(),
+            Selector::new("$.items[*]").unwrap()
         )
-        .records()
-        .await
-        .unwrap();
-    assert_eq!(ids(&records), [1, 2, 3]);
+        .await,
+        [1, 2, 3]
+    );
 }
 
 #[tokio::test]
@@ -173,16 +194,16 @@ async fn cursor_in_body() {
     )
     .await;
     let paginator = Cursor::new(Source::body("$.meta.next").unwrap(), "cursor");
-    let records = client(&server)
-        .pages(
+    assert_eq!(
+        fetch(
+            &server,
             Request::get("/items"),
             paginator,
-            Selector::new("$.items[*]").unwrap(),
+            Selector::new("$.items[*]").unwrap()
         )
-        .records()
-        .await
-        .unwrap();
-    assert_eq!(ids(&records), [1, 2]);
+        .await,
+        [1, 2]
+    );
 }
 
 #[tokio::test]
@@ -200,12 +221,7 @@ async fn cursor_in_header() {
         .await;
     mount_page(&server, ("page", "2"), json!([{"id": 2}])).await;
     let paginator = Cursor::new(Source::header("X-Next-Page"), "page");
-    let records = client(&server)
-        .pages(Request::get("/items"), paginator, Selector::default())
-        .records()
-        .await
-        .unwrap();
-    assert_eq!(ids(&records), [1, 2]);
+    assert_eq!(fetch_ids(&server, paginator).await, [1, 2]);
 }
 
 #[tokio::test]
@@ -238,16 +254,16 @@ async fn next_url_in_body_and_link_header() {
         NextUrl::new(Source::body("$.next").unwrap()),
         NextUrl::link_header(),
     ] {
-        let records = client(&server)
-            .pages(
+        assert_eq!(
+            fetch(
+                &server,
                 Request::get("/items").query("per_page", 1),
                 paginator,
-                selector.clone(),
+                selector.clone()
             )
-            .records()
-            .await
-            .unwrap();
-        assert_eq!(ids(&records), [1, 2]);
+            .await,
+            [1, 2]
+        );
     }
 }
 

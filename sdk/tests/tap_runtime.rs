@@ -478,12 +478,7 @@ fn sorted_stream_going_backwards_names_both_values() {
 fn about_json_has_singer_sdk_keys_and_flags_secrets() {
     let out = good().run(&["--about", "--format", "json"]).unwrap();
     let about: Value = serde_json::from_str(&out).unwrap();
-    let keys: Vec<&str> = about
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&String> = about.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
         [

@@ -685,16 +685,9 @@ fn about_format_meltano_makes_a_project_meltano_runs() {
     for setting in definition["settings"].as_array().unwrap() {
         let name = setting["name"].as_str().unwrap();
         // Meltano's variable name: upper case, every other character `_` (`a.b` → `A_B`).
-        let suffix: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let suffix = name
+            .to_ascii_uppercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_");
         let env = format!("[env: TAP_CSV_{suffix}]");
         assert!(
             listed.contains(&env),

@@ -196,13 +196,6 @@ impl ApiKey {
             ..Self::header(name, value)
         }
     }
-
-    /// The setting named in messages (default `api_key`).
-    #[must_use]
-    pub fn setting(mut self, setting: impl Into<String>) -> Self {
-        self.setting = setting.into();
-        self
-    }
 }
 
 impl Authenticator for ApiKey {
@@ -234,6 +227,23 @@ impl Authenticator for ApiKey {
     }
 }
 
+/// Gives each authenticator the builder method that names its setting in messages.
+macro_rules! setting_builder {
+    ($($authenticator:ty),* $(,)?) => {$(
+        impl $authenticator {
+            /// The setting named in messages (the default is the usual name for this kind of
+            /// credential).
+            #[must_use]
+            pub fn setting(mut self, setting: impl Into<String>) -> Self {
+                self.setting = setting.into();
+                self
+            }
+        }
+    )*};
+}
+
+setting_builder!(ApiKey, Bearer);
+
 /// `Authorization: Bearer <token>`.
 #[derive(Debug, Clone)]
 pub struct Bearer {
@@ -248,13 +258,6 @@ impl Bearer {
             token: token.into(),
             setting: "auth_token".to_owned(),
         }
-    }
-
-    /// The setting named in messages.
-    #[must_use]
-    pub fn setting(mut self, setting: impl Into<String>) -> Self {
-        self.setting = setting.into();
-        self
     }
 }
 
