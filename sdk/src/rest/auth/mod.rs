@@ -11,11 +11,11 @@ mod session;
 use std::fmt;
 
 use futures::future::BoxFuture;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 use url::Url;
 
 use super::client::RestClient;
-use super::error::{Error, Result, redact_url};
+use super::error::{Result, redact_url};
 
 #[cfg(feature = "jwt")]
 pub use jwt::{JwtAlgorithm, JwtAssertion};
@@ -93,16 +93,9 @@ impl Outgoing {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidHeader`] when the name or value cannot be sent (the value is not shown).
+    /// [`Error::InvalidHeader`](super::Error::InvalidHeader) when the name or value cannot be sent (the value is not shown).
     pub fn set_secret_header(&mut self, name: &str, value: &str) -> Result<()> {
-        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|e| Error::InvalidHeader {
-            name: name.to_owned(),
-            detail: e.to_string(),
-        })?;
-        let mut value = HeaderValue::from_str(value).map_err(|_| Error::InvalidHeader {
-            name: name.to_owned(),
-            detail: "the value has characters a header cannot carry".to_owned(),
-        })?;
+        let (header, mut value) = super::request::header_pair(name, value)?;
         value.set_sensitive(true);
         self.headers.insert(header, value);
         Ok(())
