@@ -104,7 +104,10 @@ impl Stream for Fixture {
 }
 
 fn schema(fields: Value) -> Value {
-    json!({"properties": fields, "type": "object"})
+    let mut schema = Map::new();
+    schema.insert("properties".into(), fields);
+    schema.insert("type".into(), json!("object"));
+    Value::Object(schema)
 }
 
 fn pid_children(parent: &'static str, child: &'static str) -> (Fixture, Fixture) {
@@ -134,7 +137,7 @@ fn golden(name: &str) -> String {
 
 /// Runs the streams and returns the output with singer-sdk's frozen clock: every
 /// `time_extracted` and `version` replaced by the goldens' values.
-fn run(streams: Streams, catalog: Option<Catalog>, activate: bool) -> String {
+fn run(streams: &Streams, catalog: Option<Catalog>, activate: bool) -> String {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -147,7 +150,7 @@ fn run(streams: Streams, catalog: Option<Catalog>, activate: bool) -> String {
         ..SyncOptions::default()
     };
     let out = runtime.block_on(async {
-        let (_, out) = sync(&streams, options, MessageWriter::new(Vec::new()))
+        let (_, out) = sync(streams, options, MessageWriter::new(Vec::new()))
             .await
             .unwrap();
         out.into_inner().unwrap()
@@ -184,7 +187,7 @@ fn deselect(streams: &Streams, name: &str) -> Catalog {
 #[test]
 fn parent_context_fields_in_child() {
     let (parent, child) = pid_children("parent", "child");
-    let out = run(Streams::new().with(parent).with(child), None, false);
+    let out = run(&Streams::new().with(parent).with(child), None, false);
     assert_eq!(out, golden("test_parent_context_fields_in_child"));
 }
 
@@ -194,7 +197,7 @@ fn deselected_parent_still_runs_for_its_child() {
     let streams = Streams::new().with(parent).with(child);
     let catalog = deselect(&streams, "parent");
     assert_eq!(
-        run(streams, Some(catalog), false),
+        run(&streams, Some(catalog), false),
         golden("test_child_deselected_parent")
     );
 }
@@ -205,7 +208,7 @@ fn deselected_child_does_not_run() {
     let streams = Streams::new().with(parent).with(child);
     let catalog = deselect(&streams, "child");
     assert_eq!(
-        run(streams, Some(catalog), false),
+        run(&streams, Some(catalog), false),
         golden("test_deselected_child")
     );
 }
@@ -234,7 +237,7 @@ fn one_parent_record_many_children() {
         },
     )
     .child_of("parent_many");
-    let out = run(Streams::new().with(parent).with(child), None, false);
+    let out = run(&Streams::new().with(parent).with(child), None, false);
     assert_eq!(out, golden("test_one_parent_many_children"));
 }
 
@@ -253,7 +256,7 @@ fn empty_state_partitioning_keys_keep_one_bookmark() {
     )
     .child_of("parent_3631");
     child.state_keys = Some(Vec::new());
-    let out = run(Streams::new().with(parent).with(child), None, false);
+    let out = run(&Streams::new().with(parent).with(child), None, false);
     assert_eq!(out, golden("test_child_state_partitioning_keys_empty"));
 }
 
@@ -281,7 +284,7 @@ fn child_can_make_its_parent_full_table() {
     )
     .child_of("parent_irpk");
     child.ignore_parent_key = true;
-    let out = run(Streams::new().with(parent).with(child), None, false);
+    let out = run(&Streams::new().with(parent).with(child), None, false);
     assert_eq!(out, golden("test_ignore_parent_replication_key"));
 }
 
@@ -303,7 +306,7 @@ fn incremental_child_keeps_a_bookmark_per_partition() {
     )
     .child_of("parent_incr");
     child.replication_key = Some("updated_at".into());
-    let out = run(Streams::new().with(parent).with(child), None, false);
+    let out = run(&Streams::new().with(parent).with(child), None, false);
     assert_eq!(out, golden("test_incremental_child_stream"));
 }
 
@@ -334,7 +337,7 @@ fn state_partitioning_keys_keep_large_context_out_of_state() {
     )
     .child_of("parent_large");
     child.state_keys = Some(vec!["parent_id".into(), "parent_name".into()]);
-    let out = run(Streams::new().with(parent).with(child), None, false);
+    let out = run(&Streams::new().with(parent).with(child), None, false);
     assert_eq!(out, golden("test_preprocess_context_removes_large_payload"));
 }
 
@@ -345,16 +348,15 @@ fn activate_version_messages() {
         schema(json!({"id": {"type": "integer"}})),
         |_| vec![json!({"id": 1}), json!({"id": 2})],
     );
-    let out = run(Streams::new().with(stream), None, true);
+    let out = run(&Streams::new().with(stream), None, true);
     assert_eq!(out, golden("test_emit_activate_version_messages"));
 }
 
 #[test]
 fn child_records_get_missing_context_keys() {
     let (parent, child) = pid_children("parent", "child");
-    let child =
-        Fixture::new("child", child.schema.clone(), |_| vec![json!({"id": 7})]).child_of("parent");
-    let out = run(Streams::new().with(parent).with(child), None, false);
+    let child = Fixture::new("child", child.schema, |_| vec![json!({"id": 7})]).child_of("parent");
+    let out = run(&Streams::new().with(parent).with(child), None, false);
     assert!(out.contains(r#""record":{"id":7,"pid":2}"#), "{out}");
 }
 
@@ -362,12 +364,12 @@ fn child_records_get_missing_context_keys() {
 fn concurrent_children_give_the_same_records_and_state() {
     let (parent, child) = pid_children("parent", "child");
     let sequential = run(
-        Streams::new().with(parent.clone()).with(child.clone()),
+        &Streams::new().with(parent.clone()).with(child.clone()),
         None,
         false,
     );
     let concurrent = run(
-        Streams::new().with(parent).with(child).max_concurrency(4),
+        &Streams::new().with(parent).with(child).max_concurrency(4),
         None,
         false,
     );
