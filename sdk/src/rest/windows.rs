@@ -96,7 +96,7 @@ impl DateWindows {
     ) -> Result<Vec<Request>, String> {
         let Some(start) = start else {
             return Err(
-                "the stream walks date windows and needs a start: set `start_date` in the config"
+                "the stream walks date windows and needs a start: give it a date-time replication key and set `start_date` in the config"
                     .to_owned(),
             );
         };
