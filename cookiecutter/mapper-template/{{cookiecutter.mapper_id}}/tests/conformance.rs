@@ -8,8 +8,7 @@ use serde_json::json;
 use singer_conformance::{Mapper, Selection, libtest};
 
 fn main() -> ExitCode {
-    let mapper = Mapper::new(env!("CARGO_BIN_EXE_{{ cookiecutter.mapper_id }}"))
-        .config(json!({}))
-        .stream_maps(true);
+    let bin = env!("CARGO_BIN_EXE_{{ cookiecutter.mapper_id }}");
+    let mapper = Mapper::new(bin).config(json!({})).stream_maps(true);
     libtest::run(&mapper, &Selection::all())
 }

@@ -12,8 +12,10 @@ use singer_sdk::rest::{Basic{% if cookiecutter.stream_type == "GraphQL" %}, Erro
 use singer_sdk::rest::{{ "{" }}{% if cookiecutter.stream_type == "GraphQL" %}ErrorRules, {% endif %}Grant, OAuth2, RestClient};
 {%- elif cookiecutter.auth_method == "JWT" -%}
 use singer_sdk::rest::{{ "{" }}{% if cookiecutter.stream_type == "GraphQL" %}ErrorRules, {% endif %}Grant, JwtAssertion, OAuth2, RestClient};
+{%- elif cookiecutter.stream_type == "GraphQL" -%}
+use singer_sdk::rest::{ErrorRules, RestClient};
 {%- else -%}
-use singer_sdk::rest::{{ "{" }}{% if cookiecutter.stream_type == "GraphQL" %}ErrorRules, {% endif %}RestClient};
+use singer_sdk::rest::RestClient;
 {%- endif %}
 use singer_sdk::{Error, Result};
 

@@ -146,7 +146,10 @@ impl Stream for Users {
                 Next::Done => return Ok(None),
             };
             let (users, next) = self.page(after).await?;
-            Ok::<_, Error>(Some((futures::stream::iter(users.into_iter().map(Ok::<User, Error>)), next)))
+            Ok::<_, Error>(Some((
+                futures::stream::iter(users.into_iter().map(Ok::<User, Error>)),
+                next,
+            )))
         })
         .try_flatten()
         .boxed()
@@ -166,12 +169,13 @@ impl Users {
             .json()
             .map_err(|e| Error::context("the `users` query did not answer JSON", e))?;
         let connection = &body["data"]["users"];
-        let users: Vec<User> = serde_json::from_value(connection["nodes"].clone()).map_err(|e| {
-            Error::context(
-                "the `users` nodes do not match the `User` type; update the type or the query",
-                e,
-            )
-        })?;
+        let users: Vec<User> =
+            serde_json::from_value(connection["nodes"].clone()).map_err(|e| {
+                Error::context(
+                    "the `users` nodes do not match the `User` type; update the type or the query",
+                    e,
+                )
+            })?;
         let info = &connection["pageInfo"];
         let next = match (info["hasNextPage"].as_bool(), info["endCursor"].as_str()) {
             (Some(true), Some(cursor)) => Next::After(cursor.to_owned()),

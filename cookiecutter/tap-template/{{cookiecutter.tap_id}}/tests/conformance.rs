@@ -65,7 +65,8 @@ fn main() -> ExitCode {
     // The mock API serves from its own thread; the runtime only has to outlive the checks.
     let runtime = tokio::runtime::Runtime::new().expect("a runtime for the mock API");
     let server = runtime.block_on(mock_api());
-    let tap = Tap::new(env!("CARGO_BIN_EXE_{{ cookiecutter.tap_id }}")).config(json!({
+    let bin = env!("CARGO_BIN_EXE_{{ cookiecutter.tap_id }}");
+    let tap = Tap::new(bin).config(json!({
         "api_url": server.uri(),
 {%- if cookiecutter.auth_method == "API Key" %}
         "api_key": "test-key",
@@ -86,7 +87,8 @@ fn main() -> ExitCode {
     drop(server);
     code
 {%- else %}
-    let tap = Tap::new(env!("CARGO_BIN_EXE_{{ cookiecutter.tap_id }}")).config(json!({"item_count": 10}));
+    let bin = env!("CARGO_BIN_EXE_{{ cookiecutter.tap_id }}");
+    let tap = Tap::new(bin).config(json!({"item_count": 10}));
     libtest::run(&tap, &Selection::all())
 {%- endif %}
 }
@@ -158,7 +160,10 @@ fn authenticated(mock: MockBuilder) -> MockBuilder {
     mock.and(header("Authorization", "Bearer test-token"))
 {%- elif cookiecutter.auth_method == "Basic Auth" %}
     // base64 of `test-user:test-password`
-    mock.and(header("Authorization", "Basic dGVzdC11c2VyOnRlc3QtcGFzc3dvcmQ="))
+    mock.and(header(
+        "Authorization",
+        "Basic dGVzdC11c2VyOnRlc3QtcGFzc3dvcmQ=",
+    ))
 {%- elif cookiecutter.auth_method in ["OAuth2", "JWT"] %}
     mock.and(header("Authorization", "Bearer test-access-token"))
 {%- else %}

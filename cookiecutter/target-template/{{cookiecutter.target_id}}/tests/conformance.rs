@@ -10,7 +10,8 @@ use singer_conformance::{Selection, Target, Verify, libtest};
 
 fn main() -> ExitCode {
     // `{tmpdir}` becomes a fresh directory for every check.
-    let target = Target::new(env!("CARGO_BIN_EXE_{{ cookiecutter.target_id }}"))
+    let bin = env!("CARGO_BIN_EXE_{{ cookiecutter.target_id }}");
+    let target = Target::new(bin)
         .config(json!({"destination_path": "{tmpdir}/out", "batch_wait_limit_seconds": 1}))
         .verify(Verify::Function(Arc::new(loaded_ids)));
     libtest::run(&target, &Selection::all())
@@ -28,9 +29,9 @@ fn loaded_ids(dir: &Path) -> Result<Vec<i64>, String> {
         .map(|line| {
             let record: Value = serde_json::from_str(line)
                 .map_err(|e| format!("{}: {e}: {line}", path.display()))?;
-            record["id"]
-                .as_i64()
-                .ok_or_else(|| format!("{}: a record without an integer id: {line}", path.display()))
+            record["id"].as_i64().ok_or_else(|| {
+                format!("{}: a record without an integer id: {line}", path.display())
+            })
         })
         .collect()
 }
