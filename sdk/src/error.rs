@@ -186,6 +186,17 @@ impl From<std::io::Error> for Error {
     }
 }
 
+#[cfg(feature = "rest")]
+impl From<crate::rest::Error> for Error {
+    fn from(error: crate::rest::Error) -> Self {
+        // The HTTP error's message is whole (URL redacted, what to fix); keep it as is.
+        Error::Custom {
+            message: error.to_string(),
+            source: None,
+        }
+    }
+}
+
 impl From<serde_json::Error> for Error {
     fn from(source: serde_json::Error) -> Self {
         Error::Json {

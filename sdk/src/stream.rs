@@ -135,6 +135,51 @@ pub trait Stream: Send + Sync + 'static {
         None
     }
 
+    /// The name of this stream's parent, for a child stream (default: none).
+    ///
+    /// A child never runs on its own: each record of the parent gives it zero or more
+    /// contexts ([`child_contexts`](Stream::child_contexts)), and the child syncs one partition
+    /// per context, before the parent's record is written (as singer-sdk does). A child that is
+    /// selected makes its parent run even when the parent is not selected; the parent then
+    /// emits nothing but its state.
+    fn parent(&self) -> Option<&str> {
+        None
+    }
+
+    /// For a parent stream: the contexts of the child partitions a record opens. The default
+    /// is the parent's own partition context when it has one, else the record itself (as
+    /// singer-sdk does). Return no context to skip the children of a record.
+    ///
+    /// # Errors
+    /// Whatever building a context needs and cannot get.
+    fn child_contexts(
+        &self,
+        record: &Self::Record,
+        partition: Option<&Context>,
+    ) -> Result<Vec<Context>> {
+        if let Some(partition) = partition {
+            return Ok(vec![partition.clone()]);
+        }
+        match serde_json::to_value(record)? {
+            Value::Object(map) => Ok(vec![map]),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Which keys of a partition's context identify its bookmark in state (default: all).
+    /// `Some(&[])` keeps one bookmark for the whole stream, however many partitions it has.
+    /// Keys of this state context are added to records that lack them, when the schema has
+    /// them.
+    fn state_partitioning_keys(&self) -> Option<&[String]> {
+        None
+    }
+
+    /// For a child stream: sync the parent as full-table even when it is incremental, since
+    /// the parent's bookmark would skip records whose children changed (default `false`).
+    fn ignore_parent_replication_key(&self) -> bool {
+        false
+    }
+
     /// Produces the records of one partition.
     ///
     /// Use [`SyncContext::starting_value`] to ask the source only for new records; the

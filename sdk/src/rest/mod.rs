@@ -17,6 +17,8 @@
 //! | `pages` | [`RestClient::pages`]: the stream of pages, with prefetch |
 //! | `metrics` | `http_request_duration` and `http_request_count` METRIC lines |
 //! | `replay` | [`Cassette`]: record/replay of HTTP exchanges with secrets scrubbed |
+//! | `stream` | [`RestStream`]: a tap stream over a paginated REST or GraphQL API |
+//! | `windows` | [`DateWindows`]: date slices for incremental APIs |
 //!
 //! ```no_run
 //! # #![allow(dead_code)]
@@ -50,6 +52,8 @@ mod replay;
 mod request;
 mod retry;
 mod rules;
+mod stream;
+mod windows;
 
 pub use auth::{
     ApiKey, Authenticator, Basic, Bearer, Grant, KeyLocation, OAuth2, Outgoing, Secret,
@@ -73,6 +77,8 @@ pub use replay::{CASSETTE_MODE_VAR, Cassette, Mode};
 pub use request::{Request, Response};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use rules::{Action, ErrorRules, ResponseHook, Rule};
+pub use stream::RestStream;
+pub use windows::DateWindows;
 
 /// Re-exported so connectors can name methods and headers without adding `http` themselves.
 pub use http::{HeaderMap, Method};

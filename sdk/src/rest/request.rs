@@ -178,6 +178,24 @@ impl Request {
         self.query.push((name, value.to_string()));
     }
 
+    /// Sets a GraphQL variable (in the JSON body's `variables` object, created if missing).
+    pub fn set_variable(&mut self, name: &str, value: impl Into<Value>) {
+        if !matches!(self.body, Body::Json(Value::Object(_))) {
+            self.body = Body::Json(Value::Object(Map::new()));
+        }
+        if let Body::Json(Value::Object(body)) = &mut self.body {
+            let variables = body
+                .entry("variables")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !variables.is_object() {
+                *variables = Value::Object(Map::new());
+            }
+            if let Value::Object(variables) = variables {
+                variables.insert(name.to_owned(), value.into());
+            }
+        }
+    }
+
     /// Adds a header.
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {

@@ -9,6 +9,7 @@
 
 mod options;
 mod output;
+mod partition;
 mod plan;
 mod run;
 mod streams;
@@ -34,7 +35,7 @@ use crate::state::State;
 pub use options::TapOptions;
 pub use streams::Streams;
 
-use self::run::Job;
+use self::run::{Shared, sync_stream};
 use self::writer::{Chunk, write_loop};
 
 /// A Singer tap: its settings type and its streams.
@@ -150,33 +151,24 @@ pub async fn sync<W: Write + Send + 'static>(
     let plans = plan::plan(streams, &options, mapper.as_mut())?;
     let mapper = mapper.map(Arc::new);
     let started = Utc::now();
-    let initial = Arc::new(options.state.clone());
     let (sender, receiver) = mpsc::channel::<Chunk>(32);
+    let initial = options.state.clone();
     let writer = tokio::task::spawn_blocking(move || write_loop(receiver, out, options.state));
 
-    let parallelism = options.max_parallelism.max(1);
-    let record_limit = options.record_limit;
-    let start_date = options.start_date;
-    let version = options.emit_activate_version.then(|| started.timestamp());
-    let jobs = plans.into_iter().map(|plan| {
-        let sender = sender.clone();
-        let initial = Arc::clone(&initial);
-        let start_date = start_date.clone();
-        let mapper = mapper.clone();
-        async move {
-            let job = Job {
-                plan: &plan,
-                mapper: mapper.as_deref(),
-                initial: &initial,
-                start_date: start_date.as_ref(),
-                record_limit,
-                started,
-                version,
-                sender,
-            };
-            plan.stream.clone().sync(job).await
-        }
+    let parallelism = options.max_parallelism.max(streams.concurrency());
+    let shared = Arc::new(Shared {
+        mapper: mapper.clone(),
+        initial,
+        start_date: options.start_date,
+        record_limit: options.record_limit,
+        started,
+        version: options.emit_activate_version.then(|| started.timestamp()),
+        sender: sender.clone(),
+        permits: Arc::new(tokio::sync::Semaphore::new(parallelism)),
     });
+    let jobs = plans
+        .into_iter()
+        .map(|plan| sync_stream(plan, Arc::clone(&shared)));
     let mut results = futures::stream::iter(jobs).buffer_unordered(parallelism);
     let mut failure = None;
     let mut stopped = false;
@@ -200,6 +192,9 @@ pub async fn sync<W: Write + Send + 'static>(
         }
     }
     drop(results);
+    // Stop partitions still running, and let go of their senders.
+    shared.permits.close();
+    drop(shared);
     if stopped {
         let last = Chunk {
             bytes: Vec::new(),

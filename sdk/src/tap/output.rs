@@ -32,19 +32,28 @@ impl<'a> Output<'a> {
         }
     }
 
-    /// Appends the line(s) of one record, dropping deselected properties first.
+    /// Appends the line(s) of one record, dropping deselected properties first and adding
+    /// the `inject`ed values (a child's partition context) where the record lacks them.
     pub(super) fn record<R: Serialize>(
         &mut self,
         record: &R,
         deselected: &[Vec<String>],
+        inject: &[(String, Value)],
         bytes: &mut Vec<u8>,
     ) -> Result<()> {
-        if self.mapper.is_none() && deselected.is_empty() {
+        if self.mapper.is_none() && deselected.is_empty() && inject.is_empty() {
             return self.direct.encode(record, bytes);
         }
         let mut value = serde_json::to_value(record)?;
         for path in deselected {
             remove_path(&mut value, path);
+        }
+        if let Value::Object(map) = &mut value {
+            for (key, context) in inject {
+                if !map.contains_key(key) {
+                    map.insert(key.clone(), context.clone());
+                }
+            }
         }
         let Some(mapper) = self.mapper else {
             return self.direct.encode(&value, bytes);

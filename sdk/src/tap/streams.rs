@@ -8,14 +8,17 @@ use serde_json::{Map, Value};
 
 use crate::catalog::{self, Catalog, CatalogEntry, ReplicationMethod};
 use crate::error::{Error, Result};
-use crate::stream::Stream;
+use crate::stream::{Context, Partitions, Stream};
 
-use super::run::{Job, sync_stream};
+use super::partition::sync_partition;
+use super::plan::Plan;
+use super::run::{Shared, preamble};
 
 /// The streams of a tap, each with its own record type.
 #[derive(Default)]
 pub struct Streams {
     pub(super) inner: Vec<Arc<dyn AnyStream>>,
+    pub(super) max_concurrency: usize,
 }
 
 impl std::fmt::Debug for Streams {
@@ -43,6 +46,26 @@ impl Streams {
     /// Adds a stream.
     pub fn push<S: Stream>(&mut self, stream: S) {
         self.inner.push(Arc::new(stream));
+    }
+
+    /// How many partitions (of any streams, children included) sync at once, and how many
+    /// streams (default 1: one after another, in the same order on every run, as singer-sdk
+    /// does). Taps usually pass their `max_concurrency` setting here.
+    ///
+    /// ```
+    /// let streams = singer_sdk::tap::Streams::new().max_concurrency(4);
+    /// assert_eq!(streams.concurrency(), 4);
+    /// ```
+    #[must_use]
+    pub fn max_concurrency(mut self, limit: usize) -> Self {
+        self.max_concurrency = limit.max(1);
+        self
+    }
+
+    /// The concurrency limit set by [`max_concurrency`](Self::max_concurrency).
+    #[must_use]
+    pub fn concurrency(&self) -> usize {
+        self.max_concurrency.max(1)
     }
 
     /// The number of streams.
@@ -100,6 +123,34 @@ impl Streams {
                 }
             }
         }
+        self.check_parents()
+    }
+
+    /// Every parent named by a child exists, and no stream descends from itself.
+    pub(super) fn check_parents(&self) -> Result<()> {
+        for stream in &self.inner {
+            let mut seen = vec![stream.name()];
+            let mut current = stream.parent();
+            while let Some(parent) = current {
+                let fail = |message: String| Error::StreamDefinition {
+                    stream: stream.name().to_owned(),
+                    message,
+                };
+                if seen.contains(&parent) {
+                    return Err(fail(format!(
+                        "its parent chain loops through `{parent}`; a stream cannot descend from itself"
+                    )));
+                }
+                let Some(found) = self.inner.iter().find(|s| s.name() == parent) else {
+                    return Err(fail(format!(
+                        "its parent `{parent}` is not a stream of this tap (its streams: {}); add the parent stream or fix the name",
+                        self.names().join(", ")
+                    )));
+                };
+                seen.push(parent);
+                current = found.parent();
+            }
+        }
         Ok(())
     }
 
@@ -151,7 +202,25 @@ pub(super) trait AnyStream: Send + Sync {
     fn key_properties(&self) -> &[String];
     fn replication_key(&self) -> Option<&str>;
     fn selected_by_default(&self) -> bool;
-    fn sync<'a>(self: Arc<Self>, job: Job<'a>) -> BoxFuture<'a, Result<()>>;
+    fn parent(&self) -> Option<&str>;
+    fn ignore_parent_replication_key(&self) -> bool;
+    fn partitions(&self, from_state: Vec<Context>) -> Partitions;
+    /// Syncs one partition of a top-level stream.
+    fn sync_partition<'a>(
+        &'a self,
+        plan: &'a Plan,
+        shared: &'a Arc<Shared>,
+        partition: Option<Context>,
+        bytes: &'a mut Vec<u8>,
+    ) -> BoxFuture<'a, Result<()>>;
+    /// Syncs one partition of a child stream: its SCHEMA lines again, then its records.
+    fn sync_child<'a>(
+        &'a self,
+        plan: &'a Plan,
+        shared: &'a Arc<Shared>,
+        context: Context,
+        bytes: &'a mut Vec<u8>,
+    ) -> BoxFuture<'a, Result<()>>;
 }
 
 impl<S: Stream> AnyStream for S {
@@ -175,19 +244,55 @@ impl<S: Stream> AnyStream for S {
         Stream::selected_by_default(self)
     }
 
-    fn sync<'a>(self: Arc<Self>, job: Job<'a>) -> BoxFuture<'a, Result<()>> {
+    fn parent(&self) -> Option<&str> {
+        Stream::parent(self)
+    }
+
+    fn ignore_parent_replication_key(&self) -> bool {
+        Stream::ignore_parent_replication_key(self)
+    }
+
+    fn partitions(&self, from_state: Vec<Context>) -> Partitions {
+        Stream::partitions(self, from_state)
+    }
+
+    fn sync_partition<'a>(
+        &'a self,
+        plan: &'a Plan,
+        shared: &'a Arc<Shared>,
+        partition: Option<Context>,
+        bytes: &'a mut Vec<u8>,
+    ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let name = Stream::name(&*self).to_owned();
-            sync_stream(&*self, job)
+            sync_partition(self, plan, shared, partition, bytes)
                 .await
-                .map_err(|source| match source {
-                    e
-                    @ (Error::UnsortedStream { .. } | Error::Stream { .. } | Error::Io { .. }) => e,
-                    other => Error::Stream {
-                        stream: name,
-                        source: Box::new(other),
-                    },
-                })
+                .map_err(|e| in_stream(Stream::name(self), e))
         })
+    }
+
+    fn sync_child<'a>(
+        &'a self,
+        plan: &'a Plan,
+        shared: &'a Arc<Shared>,
+        context: Context,
+        bytes: &'a mut Vec<u8>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            preamble(plan, shared, bytes)?;
+            sync_partition(self, plan, shared, Some(context), bytes)
+                .await
+                .map_err(|e| in_stream(Stream::name(self), e))
+        })
+    }
+}
+
+/// Names the stream in an error that does not name one yet.
+fn in_stream(name: &str, error: Error) -> Error {
+    match error {
+        e @ (Error::UnsortedStream { .. } | Error::Stream { .. } | Error::Io { .. }) => e,
+        other => Error::Stream {
+            stream: name.to_owned(),
+            source: Box::new(other),
+        },
     }
 }

@@ -16,6 +16,7 @@ use crate::rest::request::Request;
 pub struct Cursor {
     source: Source,
     param: String,
+    variable: bool,
     seen: Seen,
     continue_if_empty: bool,
 }
@@ -26,8 +27,24 @@ impl Cursor {
         Cursor {
             source,
             param: param.into(),
+            variable: false,
             seen: Seen::default(),
             continue_if_empty: false,
+        }
+    }
+
+    /// Reads the cursor from `source` and sends it as the GraphQL variable `name` (in the
+    /// JSON body's `variables`).
+    ///
+    /// ```
+    /// use singer_sdk::rest::{Cursor, Source};
+    /// let after = Cursor::variable(Source::body("$.data.issues.pageInfo.endCursor").unwrap(), "after");
+    /// # drop(after);
+    /// ```
+    pub fn variable(source: Source, name: impl Into<String>) -> Self {
+        Cursor {
+            variable: true,
+            ..Self::new(source, name)
         }
     }
 
@@ -48,9 +65,13 @@ impl Paginator for Cursor {
             return Ok(Next::Done);
         };
         self.seen.check("page token", &token)?;
-        Ok(Next::Request(Box::new(
-            base.clone().query(&self.param, token),
-        )))
+        let mut request = base.clone();
+        if self.variable {
+            request.set_variable(&self.param, token);
+        } else {
+            request.set_query(&self.param, token);
+        }
+        Ok(Next::Request(Box::new(request)))
     }
 
     fn stop_on_empty(&self) -> bool {

@@ -114,6 +114,24 @@ pub trait Paginator: Send {
     }
 }
 
+impl Paginator for Box<dyn Paginator> {
+    fn first(&mut self, base: &Request) -> Request {
+        (**self).first(base)
+    }
+
+    fn next(&mut self, base: &Request, page: &Page) -> Result<Next> {
+        (**self).next(base, page)
+    }
+
+    fn predict(&mut self, base: &Request, last: &Page, n: usize) -> Vec<Request> {
+        (**self).predict(base, last, n)
+    }
+
+    fn stop_on_empty(&self) -> bool {
+        (**self).stop_on_empty()
+    }
+}
+
 /// Where a value (a token, a total, a next URL) is read from.
 #[derive(Debug, Clone)]
 pub enum Source {

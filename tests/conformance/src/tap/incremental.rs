@@ -55,6 +55,31 @@ pub(crate) fn bookmark(state: &Value, tap_stream_id: &str, key: &str) -> Option<
     stream.get(key).filter(|v| !v.is_null()).cloned()
 }
 
+/// Each bookmark of a stream with the partition it belongs to (its `context` as JSON; empty
+/// for the stream's own bookmark).
+fn partition_bookmarks(state: &Value, tap_stream_id: &str, key: &str) -> Vec<(String, Value)> {
+    let Some(stream) = state.get("bookmarks").and_then(|b| b.get(tap_stream_id)) else {
+        return Vec::new();
+    };
+    let mut marks: Vec<(String, Value)> = stream
+        .get("partitions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let mark = p.get("replication_key_value").filter(|v| !v.is_null())?;
+            let context = p.get("context").map(Value::to_string).unwrap_or_default();
+            Some((context, mark.clone()))
+        })
+        .collect();
+    let own = stream
+        .get("replication_key_value")
+        .or_else(|| stream.get(key))
+        .filter(|v| !v.is_null() && !v.is_object());
+    marks.extend(own.map(|v| (String::new(), v.clone())));
+    marks
+}
+
 /// The first record of `stream` whose `key` is older than `bookmark`: `(line, value)`.
 fn older(output: &Output, stream: &str, key: &str, bookmark: &Value) -> Option<(usize, Value)> {
     output.records().find_map(|(n, s, record)| {
@@ -117,28 +142,40 @@ fn intermediate_monotonic(context: &Context, _: &CheckInfo) -> Verdict {
         ));
     }
     for (_, id, key) in &streams {
-        let mut previous: Option<(usize, Value)> = None;
+        // Per partition: a partition that appears later may start lower than another.
+        let mut previous: HashMap<String, (usize, Value)> = HashMap::new();
         for (n, state) in &states {
-            let Some(mark) = bookmark(state, id, key) else {
-                continue;
-            };
-            if let Some((m, before)) = &previous {
-                if json::compare(&mark, before) == Some(Ordering::Less) {
-                    return Err(fail(format!(
-                        "line {n}: bookmark of `{id}` goes back from {before} (line {m}) to {mark}"
-                    )));
+            for (partition, mark) in partition_bookmarks(state, id, key) {
+                if let Some((m, before)) = previous.get(&partition) {
+                    if json::compare(&mark, before) == Some(Ordering::Less) {
+                        let which = if partition.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (partition {partition})")
+                        };
+                        return Err(fail(format!(
+                            "line {n}: bookmark of `{id}`{which} goes back from {before} (line {m}) to {mark}"
+                        )));
+                    }
                 }
+                previous.insert(partition, (*n, mark));
             }
-            previous = Some((*n, mark));
         }
     }
+    let final_state = states.last().map(|(_, state)| state);
     let step = intermediate.len().div_ceil(3);
     let mut last_counts: Option<(usize, HashMap<String, usize>)> = None;
     for (n, state) in intermediate.iter().step_by(step.max(1)) {
         let replay = context.sync(Some(context.catalog()?), Some(state))?;
         replay.require_success(&format!("from the STATE of line {n}"))?;
         for (name, id, key) in &streams {
-            if let Some(mark) = bookmark(state, id, key) {
+            // Records do not say which partition they are of: with partitions still missing
+            // from this state, their records may be older than the others' bookmarks.
+            let complete = final_state.is_none_or(|last| {
+                partition_bookmarks(state, id, key).len()
+                    >= partition_bookmarks(last, id, key).len()
+            });
+            if let Some(mark) = bookmark(state, id, key).filter(|_| complete) {
                 if let Some((m, value)) = older(&replay, name, key, &mark) {
                     return Err(fail(format!(
                         "replaying from the STATE of line {n}: line {m} has `{name}.{key}` = {value}, older than its bookmark {mark}"

@@ -1,0 +1,285 @@
+//! tap-github end to end against a GitHub-shaped server on loopback: `Link` pagination in
+//! small pages, a child stream per issue, incremental `since`, rate-limit headers, a 429 with
+//! `Retry-After` and a 502 that succeed on retry, a 401 that fails cleanly, concurrency, and
+//! record/replay through a cassette.
+
+mod server;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use server::{GitHub, TOKEN};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tap-github");
+
+struct Run {
+    messages: Vec<Value>,
+    stderr: String,
+    ok: bool,
+}
+
+impl Run {
+    fn records(&self, stream: &str) -> Vec<&Value> {
+        self.messages
+            .iter()
+            .filter(|m| m["type"] == "RECORD" && m["stream"] == stream)
+            .map(|m| &m["record"])
+            .collect()
+    }
+
+    fn last_state(&self) -> Value {
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m["type"] == "STATE")
+            .map(|m| m["value"].clone())
+            .unwrap_or(Value::Null)
+    }
+}
+
+fn tap(dir: &Path, config: &Value, state: Option<&Value>, env: &[(&str, &str)]) -> Run {
+    let config_path = dir.join("config.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let mut command = Command::new(BIN);
+    command.arg("--config").arg(&config_path);
+    if let Some(state) = state {
+        let state_path = dir.join("state.json");
+        std::fs::write(&state_path, state.to_string()).unwrap();
+        command.arg("--state").arg(state_path);
+    }
+    command
+        .env_remove("SINGER_REST_CASSETTE_MODE")
+        .env_remove("TAP_GITHUB_CASSETTE");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().unwrap();
+    let messages = String::from_utf8(stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    Run {
+        messages,
+        stderr: String::from_utf8(stderr).unwrap(),
+        ok: status.success(),
+    }
+}
+
+fn config(api_url: &str) -> Value {
+    json!({
+        "repositories": ["acme/rockets", "acme/anvils"],
+        "auth_token": TOKEN,
+        "api_url": api_url,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn full_sync_pages_children_and_recovers_from_429_and_502() {
+    let github = GitHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = tap(dir.path(), &config(&github.uri()), None, &[]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(run.records("repositories").len(), 2);
+    assert_eq!(run.records("issues").len(), 7);
+    assert_eq!(run.records("issue_comments").len(), 5);
+    assert_eq!(run.records("pull_requests").len(), 6);
+    assert_eq!(run.records("releases").len(), 2);
+    // Pages of two: rockets' five issues take three requests, its first issue's three
+    // comments two.
+    assert_eq!(github.hits("/repos/acme/rockets/issues"), 3);
+    assert_eq!(github.hits("/repos/acme/rockets/issues/1/comments"), 2);
+    // The 429 and the 502 were retried (pull requests take two pages after the 429).
+    assert_eq!(github.hits("/repos/acme/rockets/pulls"), 3);
+    assert_eq!(github.hits("/repos/acme/rockets/releases"), 2);
+    // Partition keys are in the records; comments carry their issue number.
+    let issue = run.records("issues")[0];
+    assert_eq!(
+        (issue["owner"].as_str(), issue["repo"].as_str()),
+        (Some("acme"), Some("rockets"))
+    );
+    let comment = run.records("issue_comments")[0];
+    assert_eq!(comment["issue_number"], 1);
+    assert_eq!(comment["repo"], "rockets");
+    // A child's records come before its parent's record.
+    let position = |stream: &str, id: i64| {
+        run.messages
+            .iter()
+            .position(|m| m["type"] == "RECORD" && m["stream"] == stream && m["record"]["id"] == id)
+            .unwrap()
+    };
+    assert!(position("issue_comments", 100_101) < position("issues", 1001));
+    // State: a bookmark per repository for issues; comments' state is per repository, not
+    // per issue.
+    let state = run.last_state();
+    let partitions = state["bookmarks"]["issues"]["partitions"]
+        .as_array()
+        .unwrap();
+    assert_eq!(partitions.len(), 2);
+    assert_eq!(
+        partitions[0]["context"],
+        json!({"owner": "acme", "repo": "rockets"})
+    );
+    assert_eq!(
+        partitions[0]["replication_key_value"],
+        "2024-01-05T00:00:00Z"
+    );
+    let comment_partitions = state["bookmarks"]["issue_comments"]["partitions"]
+        .as_array()
+        .unwrap();
+    assert_eq!(comment_partitions.len(), 2, "{state}");
+    // The token is never logged; the HTTP metrics are.
+    assert!(!run.stderr.contains(TOKEN));
+    assert!(
+        run.stderr.contains("http_request_duration"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incremental_sync_sends_since_from_the_bookmark() {
+    let github = GitHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = tap(dir.path(), &config(&github.uri()), None, &[]);
+    assert!(first.ok, "{}", first.stderr);
+    let state = first.last_state();
+    let second = tap(dir.path(), &config(&github.uri()), Some(&state), &[]);
+    assert!(second.ok, "{}", second.stderr);
+    assert!(
+        github
+            .requests()
+            .iter()
+            .any(|r| r.starts_with("/repos/acme/rockets/issues?")
+                && r.contains("since=2024-01-05T00%3A00%3A00Z")),
+        "{:?}",
+        github.requests()
+    );
+    // Only the last issue of each repository is at or after its bookmark.
+    assert_eq!(second.records("issues").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_sync_gives_the_same_records() {
+    let github = GitHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sequential = tap(dir.path(), &config(&github.uri()), None, &[]);
+    let mut concurrent_config = config(&github.uri());
+    concurrent_config["max_concurrency"] = json!(4);
+    let concurrent = tap(dir.path(), &concurrent_config, None, &[]);
+    assert!(concurrent.ok, "{}", concurrent.stderr);
+    for stream in [
+        "repositories",
+        "issues",
+        "issue_comments",
+        "pull_requests",
+        "releases",
+    ] {
+        let ids = |run: &Run| {
+            let mut ids: Vec<i64> = run
+                .records(stream)
+                .iter()
+                .map(|r| r["id"].as_i64().unwrap())
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(ids(&sequential), ids(&concurrent), "{stream}");
+    }
+    let partitions = |run: &Run| {
+        let mut list: Vec<String> = run.last_state()["bookmarks"]["issues"]["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(Value::to_string)
+            .collect();
+        list.sort();
+        list
+    };
+    assert_eq!(partitions(&sequential), partitions(&concurrent));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_token_fails_cleanly_without_the_token() {
+    let github = GitHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = config(&github.uri());
+    bad["auth_token"] = json!("ghp_wrong_secret_987");
+    let run = tap(dir.path(), &bad, None, &[]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("401"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("ghp_wrong_secret_987"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_repositories_and_unreachable_hosts_are_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = config("http://127.0.0.1:9");
+    bad["repositories"] = json!(["rockets"]);
+    let run = tap(dir.path(), &bad, None, &[]);
+    assert!(!run.ok);
+    assert!(
+        run.stderr.contains("`rockets`") && run.stderr.contains("owner/name"),
+        "{}",
+        run.stderr
+    );
+
+    let run = tap(dir.path(), &config("http://127.0.0.1:9"), None, &[]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("127.0.0.1:9"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains(TOKEN) && !run.stderr.contains("panicked"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recorded_cassette_replays_without_the_server() {
+    let github = GitHub::start().await;
+    let uri = github.uri();
+    let dir = tempfile::tempdir().unwrap();
+    let cassette = dir.path().join("cassette.json");
+    let cassette = cassette.to_str().unwrap();
+    let recorded = tap(
+        dir.path(),
+        &config(&uri),
+        None,
+        &[
+            ("TAP_GITHUB_CASSETTE", cassette),
+            ("SINGER_REST_CASSETTE_MODE", "record"),
+        ],
+    );
+    assert!(recorded.ok, "{}", recorded.stderr);
+    let file = std::fs::read_to_string(cassette).unwrap();
+    assert!(!file.contains(TOKEN), "the cassette holds the token");
+    drop(github);
+    let replayed = tap(
+        dir.path(),
+        &config(&uri),
+        None,
+        &[
+            ("TAP_GITHUB_CASSETTE", cassette),
+            ("SINGER_REST_CASSETTE_MODE", "replay"),
+        ],
+    );
+    assert!(replayed.ok, "{}", replayed.stderr);
+    let records = |run: &Run| {
+        run.messages
+            .iter()
+            .filter(|m| m["type"] == "RECORD")
+            .map(|m| m["record"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(records(&recorded), records(&replayed));
+}
