@@ -161,6 +161,7 @@ fn generated_projects_build_and_pass_their_conformance_tests() {
     )
     .unwrap();
     std::fs::copy(repo().join("Cargo.lock"), all.join("Cargo.lock")).unwrap();
+    cargo(&all, &["fmt", "--all", "--check"]);
     cargo(
         &all,
         &[

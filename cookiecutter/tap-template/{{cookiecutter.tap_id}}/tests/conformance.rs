@@ -84,6 +84,8 @@ fn main() -> ExitCode {
 {%- endif %}
     }));
     let code = libtest::run(&tap, &Selection::all());
+    // Every mock (each page, the token endpoint) must have been asked at least once: this
+    // panics, failing the test, if one never was.
     drop(server);
     code
 {%- else %}
@@ -94,7 +96,8 @@ fn main() -> ExitCode {
 }
 {%- if cookiecutter.stream_type in ["REST", "GraphQL"] %}
 
-/// The API: users 1 to 3 on the first page, 4 and 5 on the second, oldest first.
+/// The API: users 1 to 3 on the first page, 4 and 5 on the second, oldest first. Each mock
+/// expects to be asked at least once.
 async fn mock_api() -> MockServer {
     let server = MockServer::start().await;
 {%- if cookiecutter.auth_method in ["OAuth2", "JWT"] %}
@@ -110,6 +113,7 @@ async fn mock_api() -> MockServer {
             "token_type": "Bearer",
             "expires_in": 3600
         })))
+        .expect(1..)
         .mount(&server)
         .await;
 {%- endif %}
@@ -121,11 +125,13 @@ async fn mock_api() -> MockServer {
                 .insert_header("Link", "</users?sort=updated_at&page=2>; rel=\"next\"")
                 .set_body_json(json!([user(1), user(2), user(3)])),
         )
+        .expect(1..)
         .mount(&server)
         .await;
     authenticated(Mock::given(method("GET")).and(path("/users")))
         .and(query_param("page", "2"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([user(4), user(5)])))
+        .expect(1..)
         .mount(&server)
         .await;
 {%- else %}
@@ -141,11 +147,13 @@ async fn mock_api() -> MockServer {
             ResponseTemplate::new(200)
                 .set_body_json(page(vec![user(1), user(2), user(3)], Some("c3"))),
         )
+        .expect(1..)
         .mount(&server)
         .await;
     authenticated(Mock::given(method("POST")).and(path("/graphql")))
         .and(body_string_contains(r#""after":"c3""#))
         .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![user(4), user(5)], None)))
+        .expect(1..)
         .mount(&server)
         .await;
 {%- endif %}
