@@ -240,4 +240,48 @@ mod tests {
             assert!(!is_name(bad), "{bad}");
         }
     }
+
+    /// Answers from a script, recording what was asked.
+    struct Scripted {
+        asked: Vec<String>,
+    }
+
+    impl Ask for Scripted {
+        fn text(&mut self, key: &str, _message: &str, default: &str) -> Result<String> {
+            self.asked.push(format!("{key}={default}"));
+            Ok(match key {
+                "admin_name" => "Ada Lovelace".to_owned(),
+                _ => default.to_owned(),
+            })
+        }
+
+        fn choice(&mut self, key: &str, _message: &str, choices: &[String]) -> Result<String> {
+            self.asked.push(format!("{key}:{}", choices.join("|")));
+            Ok(choices.last().cloned().unwrap_or_default())
+        }
+    }
+
+    #[test]
+    fn it_asks_for_what_is_not_given_in_order_with_rendered_defaults() {
+        let template = Template::load(Kind::Target).unwrap();
+        let given = [("destination_name".to_owned(), "Lake".to_owned())];
+        let mut ask = Scripted { asked: Vec::new() };
+        let answers = resolve(&template, &given, Some(&mut ask)).unwrap();
+        assert_eq!(
+            ask.asked,
+            [
+                "admin_name=FirstName LastName",
+                "admin_email=firstname.lastname@example.com",
+                "target_id=target-lake",
+                "crate_name=target-lake",
+                "variant=None (Skip)",
+                "serialization_method:Per batch|Per record|SQL",
+                "include_ci_files:GitHub|None",
+                "license:Apache-2.0|MIT|None",
+                "sdk_path=",
+            ]
+        );
+        assert_eq!(answers.get("admin_name"), Some("Ada Lovelace"));
+        assert_eq!(answers.get("serialization_method"), Some("SQL"));
+    }
 }

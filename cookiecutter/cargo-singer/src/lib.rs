@@ -66,10 +66,7 @@ fn given(args: &NewArgs) -> Result<Vec<(String, String)>> {
     }
     let mut given = vec![
         (kind.id_key().to_owned(), args.name.clone()),
-        (
-            kind.name_key().to_owned(),
-            camel_case(&args.name, kind.prefix()),
-        ),
+        (kind.name_key().to_owned(), type_name(&args.name, kind)),
     ];
     let flags = [
         ("--stream-type", "stream_type", Kind::Tap, &args.stream_type),
@@ -104,6 +101,17 @@ fn given(args: &NewArgs) -> Result<Vec<(String, String)>> {
     Ok(given)
 }
 
+/// The CamelCase name made from the id: `tap-my-api` is `MyApi`; one that would not start
+/// with a letter (`tap-3d`) gets the kind in front (`Tap3d`).
+fn type_name(id: &str, kind: Kind) -> String {
+    let name = camel_case(id, kind.prefix());
+    if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name
+    } else {
+        camel_case(kind.as_str(), "") + &name
+    }
+}
+
 /// The absolute path of a singer-sdk checkout, as the generated `Cargo.toml` spells it.
 fn sdk_path(path: &std::path::Path) -> Result<String> {
     let not = |reason: String| Error::SdkPath {
@@ -133,4 +141,16 @@ fn ask(template: &Template, given: &[(String, String)]) -> Result<Answers> {
     }
     let mut terminal = prompt::Terminal;
     answers::resolve(template, given, Some(&mut terminal as &mut dyn Ask))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_start_with_a_letter() {
+        assert_eq!(type_name("tap-my-api", Kind::Tap), "MyApi");
+        assert_eq!(type_name("target-3d", Kind::Target), "Target3d");
+        assert_eq!(type_name("mapper-", Kind::Mapper), "Mapper");
+    }
 }
