@@ -19,6 +19,13 @@ impl Answers {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Replaces the answer to `key` (a no-op for a key the template does not ask).
+    pub fn set(&mut self, key: &str, value: String) {
+        if let Some((_, v)) = self.0.iter_mut().find(|(k, _)| k == key) {
+            *v = value;
+        }
+    }
+
     /// Every `(key, answer)`, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))

@@ -45,11 +45,17 @@ pub fn run(cli: Cli) -> Result<PathBuf> {
 pub fn new(args: &NewArgs) -> Result<PathBuf> {
     let template = Template::load(args.kind)?;
     let given = given(args)?;
-    let answers = if args.no_input {
+    let mut answers = if args.no_input {
         answers::resolve(&template, &given, None)?
     } else {
         ask(&template, &given)?
     };
+    // However it was given, a checkout path must be one, and absolute: the generated
+    // `Cargo.toml` lives elsewhere.
+    if let Some(path) = answers.get("sdk_path").filter(|p| !p.is_empty()) {
+        let path = sdk_path(std::path::Path::new(path))?;
+        answers.set("sdk_path", path);
+    }
     let project = Project::render(&template, &answers)?;
     project.write(&args.output_dir)
 }
@@ -90,7 +96,11 @@ fn given(args: &NewArgs) -> Result<Vec<(String, String)>> {
         given.push((key.to_owned(), value.clone()));
     }
     if let Some(path) = &args.sdk_path {
-        given.push(("sdk_path".to_owned(), sdk_path(path)?));
+        let path = path.to_str().ok_or_else(|| Error::SdkPath {
+            path: path.clone(),
+            reason: "the path is not UTF-8".to_owned(),
+        })?;
+        given.push(("sdk_path".to_owned(), path.to_owned()));
     }
     for assignment in &args.set {
         let (key, value) = assignment
