@@ -4,7 +4,9 @@
 
 mod support;
 
-use support::{Render, assert_same_tree, cargo_singer, cookiecutter, repo};
+use std::process::Command;
+
+use support::{Render, assert_same_tree, cargo_singer, cookiecutter, cookiecutter_bin, repo};
 
 /// One rendering: the arguments of `cargo singer new` and the same answers for cookiecutter.
 struct Case {
@@ -185,4 +187,59 @@ fn every_choice_renders_like_cookiecutter() {
         "a SQL tap has no HTTP client"
     );
     assert!(ours.join("tap-case00/src/client.rs").exists());
+}
+
+/// The `cookiecutter` command line itself (not only its Python API) gives the same tree.
+#[test]
+fn the_cookiecutter_command_line_renders_the_same() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (ours, theirs) = (scratch.path().join("ours"), scratch.path().join("theirs"));
+    let out = cargo_singer(&[
+        "new",
+        "tap",
+        "tap-cli",
+        "--no-input",
+        "--stream-type",
+        "GraphQL",
+        "--auth",
+        "OAuth2",
+        "--output-dir",
+        ours.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = scratch.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!("replay_dir: {}/replay\n", scratch.path().display()),
+    )
+    .unwrap();
+    let out = Command::new(cookiecutter_bin().join("cookiecutter"))
+        .arg("--no-input")
+        .arg("--config-file")
+        .arg(&config)
+        .arg("--output-dir")
+        .arg(&theirs)
+        .arg(repo().join("cookiecutter/tap-template"))
+        .args([
+            "tap_id=tap-cli",
+            "source_name=Cli",
+            "stream_type=GraphQL",
+            "auth_method=OAuth2",
+        ])
+        .output()
+        .expect("cookiecutter runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_tree(
+        "cookiecutter CLI",
+        &ours.join("tap-cli"),
+        &theirs.join("tap-cli"),
+    );
 }

@@ -24,18 +24,23 @@ pub fn cargo_singer(args: &[&str]) -> Output {
         .expect("cargo-singer runs")
 }
 
-/// The bin directory of the cookiecutter venv (`scripts/peer cookiecutter`, cached).
+/// The bin directory of the cookiecutter venv (`scripts/peer cookiecutter`, cached), set up
+/// once per test process so that parallel tests do not build the venv twice at once.
 pub fn cookiecutter_bin() -> PathBuf {
-    let out = Command::new(repo().join("scripts/peer"))
-        .arg("cookiecutter")
-        .output()
-        .expect("scripts/peer runs (needs python3)");
-    assert!(
-        out.status.success(),
-        "scripts/peer cookiecutter failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).expect("utf-8").trim())
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let out = Command::new(repo().join("scripts/peer"))
+            .arg("cookiecutter")
+            .output()
+            .expect("scripts/peer runs (needs python3)");
+        assert!(
+            out.status.success(),
+            "scripts/peer cookiecutter failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8(out.stdout).expect("utf-8").trim())
+    })
+    .clone()
 }
 
 /// A cookiecutter run: the template, the output directory and the extra context.
