@@ -27,7 +27,8 @@ pub(super) struct Chunk {
     pub(super) update: Option<Update>,
     /// Write a STATE message after this chunk.
     pub(super) emit_state: bool,
-    /// Write it even when it equals the last one written.
+    /// Write it even when it equals the last one written, and stop: nothing after it is
+    /// written (the termination signal's last chunk).
     pub(super) force_state: bool,
 }
 
@@ -60,6 +61,11 @@ pub(super) fn write_loop<W: Write>(
         }
         if chunk.emit_state {
             emit(&state, &mut out, chunk.force_state)?;
+        }
+        if chunk.force_state {
+            // The sync was stopped: partitions still winding down on other tasks must not
+            // write after this last STATE.
+            break;
         }
     }
     // Whatever was written is covered by the state now held: make sure it is out, also when
