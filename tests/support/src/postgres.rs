@@ -162,11 +162,37 @@ pub fn try_query(path: &Path, sql: &str) -> Result<Vec<Vec<Value>>, String> {
     rows.into_iter()
         .map(|row| {
             let text = row.into_iter().next().flatten().unwrap_or_default();
-            let object: Map<String, Value> =
-                serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
-            Ok(object.into_iter().map(|(_, v)| v).collect())
+            let Values(values) = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+            Ok(values)
         })
         .collect()
+}
+
+/// The values of a JSON object in order, repeated keys kept (`SELECT count(*), count(x)`
+/// makes two `count` keys).
+struct Values(Vec<Value>);
+
+impl<'de> serde::Deserialize<'de> for Values {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Values;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Values, A::Error> {
+                let mut values = Vec::new();
+                while let Some((_, value)) = map.next_entry::<String, Value>()? {
+                    values.push(value);
+                }
+                Ok(Values(values))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// Every table of a destination's schema: `[{column: type, …}, row, …]`, rows ordered by
