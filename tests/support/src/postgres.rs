@@ -92,7 +92,7 @@ impl Drop for DatabaseGuard {
     }
 }
 
-/// A connection to [`url`].
+/// A connection to [`url()`].
 ///
 /// # Panics
 /// When it cannot connect.
