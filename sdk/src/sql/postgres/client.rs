@@ -45,27 +45,11 @@ impl Client {
             .enable_all()
             .build()
             .map_err(|e| Error::database("cannot start the connection's runtime", e))?;
-        let tls = tls::connector(options)?;
-        let config = options.driver_config();
-        let endpoint = options.endpoint();
-        let connected = runtime.block_on(async { config.connect(tls).await });
-        let (client, connection) = connected.map_err(|e| Error::Connect {
-            endpoint: endpoint.clone(),
-            database: options.database.clone(),
-            user: options.user.clone(),
-            source: Box::new(e),
-        })?;
-        let log_endpoint = endpoint.clone();
-        runtime.spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(endpoint = %log_endpoint, error = %e, "PostgreSQL connection ended.");
-            }
-        });
-        tracing::debug!(endpoint = %endpoint, database = %options.database, "Connected to PostgreSQL.");
+        let client = runtime.block_on(connect_async(options))?;
         Ok(Client {
             runtime,
             client,
-            endpoint,
+            endpoint: options.endpoint(),
         })
     }
 
@@ -143,8 +127,33 @@ impl Client {
     }
 }
 
+/// Connects from async code; the connection runs as a task of the current runtime.
+pub(crate) async fn connect_async(options: &ConnectOptions) -> Result<tokio_postgres::Client> {
+    let tls = tls::connector(options)?;
+    let endpoint = options.endpoint();
+    let (client, connection) =
+        options
+            .driver_config()
+            .connect(tls)
+            .await
+            .map_err(|e| Error::Connect {
+                endpoint: endpoint.clone(),
+                database: options.database.clone(),
+                user: options.user.clone(),
+                source: Box::new(e),
+            })?;
+    let log_endpoint = endpoint.clone();
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(endpoint = %log_endpoint, error = %e, "PostgreSQL connection ended.");
+        }
+    });
+    tracing::debug!(endpoint = %endpoint, database = %options.database, "Connected to PostgreSQL.");
+    Ok(client)
+}
+
 /// `cannot run `<first line of the statement>``, the driver's error as the source.
-fn statement_error(sql: &str, e: tokio_postgres::Error) -> Error {
+pub(crate) fn statement_error(sql: &str, e: tokio_postgres::Error) -> Error {
     let first = sql.lines().next().unwrap_or_default();
     let shown: String = first.chars().take(120).collect();
     let more = if shown.len() < sql.trim_end().len() {

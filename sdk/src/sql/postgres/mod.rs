@@ -11,6 +11,8 @@
 //! | [`catalog`] | [`TableInfo`]: a table's columns and primary key, read in one catalog query |
 //! | [`ddl`] | `CREATE TABLE` and the `ALTER TABLE` of each [`Change`](super::Change) |
 //! | [`copy`] | records as `COPY` text rows |
+//! | [`discover`] | taps: every readable table and view as a [`TableStream`], from one catalog query |
+//! | [`extract`] | [`TableStream`], a table read through a server-side cursor |
 //! | [`loader`] | [`Loader`], what a target's sinks share; [`TableSink`], one stream's table |
 //!
 //! A target built on it is a few lines: its settings become [`ConnectOptions`], its
@@ -31,6 +33,8 @@ pub mod client;
 pub mod connect;
 pub mod copy;
 pub mod ddl;
+pub mod discover;
+pub mod extract;
 pub mod loader;
 mod sink;
 mod tls;
@@ -38,6 +42,8 @@ mod tls;
 pub use catalog::TableInfo;
 pub use client::Client;
 pub use connect::{ConnectOptions, SslMode};
+pub use discover::{DiscoverOptions, discover};
+pub use extract::{TableColumn, TableStream};
 pub use loader::Loader;
 pub use sink::TableSink;
 
