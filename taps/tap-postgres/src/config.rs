@@ -59,6 +59,10 @@ pub(crate) struct Config {
     #[serde(default)]
     #[setting(title = "Dates As String", default = false)]
     pub(crate) dates_as_string: Option<bool>,
+    /// Describe `json` and `jsonb` columns as objects rather than any JSON value (MeltanoLabs' `json_as_object`).
+    #[serde(default)]
+    #[setting(title = "JSON As Object", default = false)]
+    pub(crate) json_as_object: Option<bool>,
     /// Describe `numeric` columns as strings of format `singer.decimal` (exact) rather than numbers.
     #[serde(default)]
     #[setting(title = "Use Singer Decimal", default = false)]

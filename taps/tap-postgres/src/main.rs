@@ -33,6 +33,7 @@ impl Tap for TapPostgres {
         let mut options = DiscoverOptions::default();
         options.filter_schemas = config.filter_schemas.clone().unwrap_or_default();
         options.dates_as_string = config.dates_as_string.unwrap_or(false);
+        options.json_as_object = config.json_as_object.unwrap_or(false);
         options.types.singer_decimal = config.use_singer_decimal.unwrap_or(false);
         let found = discover(&connect, &options).await?;
         let mut keys = config.replication_keys.clone().unwrap_or_default();

@@ -34,6 +34,9 @@ pub struct DiscoverOptions {
     pub types: SqlToJsonOptions,
     /// Describe `date` columns as plain strings (MeltanoLabs' `dates_as_string`).
     pub dates_as_string: bool,
+    /// Describe `json`/`jsonb` columns as objects rather than any JSON value (MeltanoLabs'
+    /// `json_as_object`).
+    pub json_as_object: bool,
 }
 
 /// The streams of a database: one per readable relation, named `<schema>-<table>`, in

@@ -1,7 +1,7 @@
 //! [`TableStream`]: one table (or view) as a tap stream, read through a server-side cursor
 //! in a read-only repeatable-read transaction, so memory stays flat whatever the table's
 //! size. The server turns each row into JSON (`row_to_json`), `bytea` as base64, date-times
-//! in UTC.
+//! in UTC (a `timestamp` without time zone is taken as UTC, as singer-sdk does).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -76,6 +76,15 @@ impl TableStream {
                 object.remove("format");
             }
         }
+        let json = matches!(column.sql_type, SqlType::Json | SqlType::Jsonb);
+        if options.json_as_object && json {
+            let kind = if column.nullable {
+                json!(["object", "null"])
+            } else {
+                json!("object")
+            };
+            schema = json!({"type": kind});
+        }
         if let (Some(text), Some(object)) = (&column.description, schema.as_object_mut()) {
             object.insert("description".to_owned(), json!(text));
         }
@@ -133,7 +142,7 @@ impl TableStream {
         &self.columns
     }
 
-    /// The cursor's query: every column (`bytea` as base64), from `start` on by the
+    /// The cursor's query: every column (`bytea` as base64, `timestamp` as UTC), from `start` on by the
     /// replication key when both are there, in key order.
     fn select(&self, start: Option<&Value>) -> String {
         let table = format!(
@@ -146,10 +155,11 @@ impl TableStream {
             .iter()
             .map(|c| {
                 let name = Postgres.quote(&c.name);
-                if c.sql_type == SqlType::Bytes {
-                    format!("encode({name}, 'base64') AS {name}")
-                } else {
-                    name
+                match c.sql_type {
+                    SqlType::Bytes => format!("encode({name}, 'base64') AS {name}"),
+                    // singer-sdk's rule: a date-time without time zone is UTC.
+                    SqlType::Timestamp => format!("({name} AT TIME ZONE 'UTC') AS {name}"),
+                    _ => name,
                 }
             })
             .collect();
