@@ -421,3 +421,23 @@ fn an_unreachable_server_is_named_and_the_password_never_shown() {
     );
     assert!(!stderr(&output).contains(secret));
 }
+
+#[test]
+fn more_streams_than_the_server_has_connections_share_a_few() {
+    let env = TARGET.dest();
+    let limit = env.pg("SELECT current_setting('max_connections')::int");
+    let streams = limit[0][0].as_u64().unwrap() + 20;
+    let mut messages = Vec::new();
+    for i in 0..streams {
+        let name = format!("s{i}");
+        messages.push(schema(&name, &["id"], &json!({"id": {"type": "integer"}})));
+        messages.push(record(&name, &json!({"id": i})));
+    }
+    messages.push(state(1));
+    load(&env, &json!({"max_parallelism": 4}), &messages);
+    let tables = env.pg(&format!(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = '{}'",
+        env.schema()
+    ));
+    assert_eq!(tables, [[json!(streams)]]);
+}

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::catalog::TableInfo;
+use super::pool::{Pool, Pooled};
 use super::{Client, ConnectOptions, Result, TableSink, ddl};
 use crate::sink::StreamSchema;
 use crate::sql::{Change, NameStyle, Plan, Postgres, SchemaPolicy, SqlType, TableName, plan};
@@ -16,11 +17,12 @@ use crate::target::{LoadMethod, TargetOptions};
 pub const DEFAULT_SCHEMA: &str = "public";
 
 /// What the sinks of a PostgreSQL target share. Build it in `Target::connect` and open each
-/// stream's [`TableSink`] with [`open_sink`](Loader::open_sink); every sink has its own
-/// connection, so streams load in parallel.
+/// stream's [`TableSink`] with [`open_sink`](Loader::open_sink). Sinks borrow connections
+/// from a pool of at most `max_parallelism + 1`, so streams load in parallel and a run with
+/// hundreds of streams still holds few connections.
 #[derive(Debug)]
 pub struct Loader {
-    connect: ConnectOptions,
+    pool: Pool,
     options: TargetOptions,
     policy: SchemaPolicy,
     name_style: NameStyle,
@@ -48,18 +50,19 @@ pub(super) struct Prepared {
 }
 
 impl Loader {
-    /// Checks that the server answers (one connection, closed again) and keeps what the
+    /// Checks that the server answers (the first connection of the pool) and keeps what the
     /// sinks will need.
     ///
     /// # Errors
     /// [`Error::Connect`](super::Error::Connect) naming `host:port` (never the password) when
     /// the server cannot be reached or refuses the credentials.
     pub fn new(connect: ConnectOptions, options: &TargetOptions) -> Result<Loader> {
-        let client = Client::connect(&connect)?;
-        drop(client);
+        let pool = Pool::new(connect, options.max_parallelism + 1);
+        drop(pool.get()?);
+        let connect = pool.connect_options();
         tracing::info!(endpoint = %connect.endpoint(), database = %connect.database, "PostgreSQL answers.");
         Ok(Loader {
-            connect,
+            pool,
             options: options.clone(),
             policy: SchemaPolicy::default(),
             name_style: NameStyle::default(),
@@ -96,7 +99,7 @@ impl Loader {
         &self.options
     }
 
-    /// Opens the sink of a stream: a connection of its own, its table created or brought up
+    /// Opens the sink of a stream: its table created or brought up
     /// to the stream's schema.
     ///
     /// # Errors
@@ -114,8 +117,9 @@ impl Loader {
         self.activate_version
     }
 
-    pub(super) fn connect_client(&self) -> Result<Client> {
-        Client::connect(&self.connect)
+    /// A connection from the pool.
+    pub(super) fn client(&self) -> Result<Pooled<'_>> {
+        self.pool.get()
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

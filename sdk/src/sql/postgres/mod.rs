@@ -36,6 +36,7 @@ pub mod ddl;
 pub mod discover;
 pub mod extract;
 pub mod loader;
+mod pool;
 mod sink;
 mod tls;
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::copy::{CopyColumn, encode_row};
 use super::ddl::identifiers;
 use super::loader::{DEFAULT_SCHEMA, shown};
-use super::{Client, Error, Loader, Result, TableInfo};
+use super::{Error, Loader, Result, TableInfo};
 use crate::sink::{Batch, Sink, StreamSchema};
 use crate::sql::{Dialect, Namer, Postgres, SqlType, TableName, TypeMapper};
 use crate::target::LoadMethod;
@@ -38,11 +38,10 @@ enum Mode {
     UpdateInsert,
 }
 
-/// Loads one stream into its PostgreSQL table, on a connection of its own.
+/// Loads one stream into its PostgreSQL table, on connections from the [`Loader`]'s pool.
 #[derive(Debug)]
 pub struct TableSink {
     loader: Arc<Loader>,
-    client: Client,
     stream: String,
     table: TableName,
     info: TableInfo,
@@ -93,8 +92,9 @@ impl TableSink {
             };
             keys.push(names[i].clone());
         }
-        let client = loader.connect_client()?;
+        let client = loader.client()?;
         let prepared = loader.prepare(&client, &stream.name, &table, &wanted, &keys)?;
+        drop(client);
         let columns: Vec<String> = names
             .iter()
             .map(|n| prepared.plan.column_for(n).to_owned())
@@ -133,19 +133,8 @@ impl TableSink {
         } else {
             Mode::Append
         };
-        if mode != Mode::Append {
-            client
-                .batch_execute(&format!(
-                    "CREATE TEMP TABLE IF NOT EXISTS _singer_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-                    table.qualified(&Postgres)
-                ))
-                .map_err(|e| {
-                    e.doing(&format!("cannot create the staging table for `{}`", shown(&table)))
-                })?;
-        }
         Ok(TableSink {
             loader,
-            client,
             stream: stream.name.clone(),
             table,
             info: prepared.info,
@@ -244,17 +233,24 @@ impl TableSink {
             STAGING.to_owned()
         };
         let copy_sql = format!("COPY {into} ({}) FROM STDIN", identifiers(&self.columns));
-        self.client.batch_execute("BEGIN")?;
+        let client = self.loader.client()?;
+        client.batch_execute("BEGIN")?;
         let outcome = (|| {
-            let copied = self.client.copy_in(&copy_sql, chunks)?;
             if self.mode != Mode::Append {
-                self.client.batch_execute(&self.merge_sql())?;
+                client.batch_execute(&format!(
+                    "CREATE TEMP TABLE _singer_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+                    self.table.qualified(&Postgres)
+                ))?;
             }
-            self.client.batch_execute("COMMIT")?;
+            let copied = client.copy_in(&copy_sql, chunks)?;
+            if self.mode != Mode::Append {
+                client.batch_execute(&self.merge_sql())?;
+            }
+            client.batch_execute("COMMIT")?;
             Ok(copied)
         })();
         if outcome.is_err() {
-            let _ = self.client.batch_execute("ROLLBACK");
+            let _ = client.batch_execute("ROLLBACK");
         }
         outcome
     }
@@ -305,25 +301,25 @@ impl Sink for TableSink {
                 shown(&self.table)
             ))
         };
-        self.client.batch_execute("BEGIN").map_err(fail)?;
+        let loader = Arc::clone(&self.loader);
+        let client = loader.client().map_err(fail)?;
+        client.batch_execute("BEGIN").map_err(fail)?;
         let outcome = (|| {
-            let info =
-                self.loader
-                    .ensure_columns(&self.client, &self.table, &self.info, &needed)?;
+            let info = loader.ensure_columns(&client, &self.table, &self.info, &needed)?;
             let version_column = Postgres.identifier(VERSION_COLUMN);
             let rows = if hard {
-                self.client.execute(
+                client.execute(
                     &format!("DELETE FROM {table} WHERE {version_column} < $1::text::bigint"),
                     &[&version_text],
                 )?
             } else {
                 let deleted_at = Postgres.identifier(DELETED_AT_COLUMN);
-                self.client.execute(
+                client.execute(
                     &format!("UPDATE {table} SET {deleted_at} = now() WHERE {version_column} < $1::text::bigint AND {deleted_at} IS NULL"),
                     &[&version_text],
                 )?
             };
-            self.client.batch_execute("COMMIT")?;
+            client.batch_execute("COMMIT")?;
             Ok((info, rows))
         })();
         match outcome {
@@ -341,7 +337,8 @@ impl Sink for TableSink {
                 Ok(())
             }
             Err(e) => {
-                let _ = self.client.batch_execute("ROLLBACK");
+                let _ = client.batch_execute("ROLLBACK");
+                drop(client);
                 self.loader.forget(&self.table);
                 Err(fail(e).into())
             }
