@@ -441,3 +441,35 @@ fn more_streams_than_the_server_has_connections_share_a_few() {
     ));
     assert_eq!(tables, [[json!(streams)]]);
 }
+
+/// TLS through rustls: `require` encrypts without checking the certificate, `verify-full`
+/// refuses the server's self-signed one with a clear error.
+#[test]
+fn tls_modes_encrypt_and_verify() {
+    use singer_sdk::sql::postgres::{Client, ConnectOptions, SslMode};
+
+    let env = TARGET.dest();
+    if env.pg("SELECT current_setting('ssl')") != [[json!("on")]] {
+        eprintln!("the test server has ssl off: the TLS modes are not exercised here");
+        return;
+    }
+    let url = target_test_support::postgres::url();
+    let mut options = ConnectOptions::from_url(&url).unwrap();
+    options.ssl_mode = SslMode::Require;
+    let client = Client::connect(&options).unwrap();
+    let ssl = client
+        .query_text(
+            "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        ssl,
+        [[Some("true".to_owned())]],
+        "the connection is encrypted"
+    );
+
+    let config = json!({"sqlalchemy_url": format!("{url}?sslmode=verify-full"), "default_target_schema": env.schema()});
+    let output = TARGET.run_stdin(env.write_config(&config), &lines(&items(&[(1, "a")])));
+    assert_fails(&output, 1, &["cannot connect to PostgreSQL", "certificate"]);
+}
