@@ -473,3 +473,47 @@ fn tls_modes_encrypt_and_verify() {
     let output = TARGET.run_stdin(env.write_config(&config), &lines(&items(&[(1, "a")])));
     assert_fails(&output, 1, &["cannot connect to PostgreSQL", "certificate"]);
 }
+
+#[test]
+fn a_table_is_read_from_the_catalog_once_per_run() {
+    let env = TARGET.dest();
+    load(&env, &json!({}), &items(&[(1, "a")]));
+    let mut messages = items(&[(2, "b")]);
+    messages.push(schema(
+        "items",
+        &["id"],
+        &json!({"id": {"type": "integer"}, "name": {"type": ["string", "null"]}, "more": {"type": "integer"}}),
+    ));
+    messages.push(record("items", &json!({"id": 3, "name": "c", "more": 1})));
+    messages.push(schema(
+        "items",
+        &["id"],
+        &json!({"id": {"type": "integer"}, "name": {"type": ["string", "null"]}, "more": {"type": "number"}, "last": {"type": "boolean"}}),
+    ));
+    messages.push(record(
+        "items",
+        &json!({"id": 4, "more": 1.5, "last": true}),
+    ));
+    messages.push(state(2));
+    let input = lines(&messages);
+    let config = env.config(&json!({}));
+    let output = TARGET.run_env(
+        &["--config", &config],
+        &input,
+        &[("RUST_LOG", "singer_sdk=debug")],
+    );
+    assert_loaded(&output, &input);
+    let reads = stderr(&output)
+        .matches("Read the table from the catalog.")
+        .count();
+    assert_eq!(
+        reads,
+        1,
+        "three SCHEMAs, one catalog query:\n{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        env.pg("SELECT count(*), sum(more) FROM items"),
+        [[json!(4), json!(2.5)]]
+    );
+}

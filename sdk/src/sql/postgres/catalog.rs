@@ -36,6 +36,7 @@ impl TableInfo {
         let rows = client
             .query_text(COLUMNS_QUERY, &[schema, &table.table])
             .map_err(|e| e.doing(&format!("cannot inspect table `{schema}.{}`", table.table)))?;
+        tracing::debug!(table = %format!("{schema}.{}", table.table), columns = rows.len(), "Read the table from the catalog.");
         if rows.is_empty() {
             return Ok(None);
         }
