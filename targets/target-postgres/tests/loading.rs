@@ -517,3 +517,34 @@ fn a_table_is_read_from_the_catalog_once_per_run() {
         [[json!(4), json!(2.5)]]
     );
 }
+
+#[test]
+fn a_wrong_password_is_refused_without_printing_it() {
+    let good = "the-right-secret";
+    let url = match target_test_support::postgres::password_server(good) {
+        Ok(url) => url,
+        Err(e) => {
+            eprintln!(
+                "no PostgreSQL binaries to start a password-protected cluster ({e}): not exercised"
+            );
+            return;
+        }
+    };
+    let env = TARGET.dest();
+    let wrong = "not-the-secret-42";
+    let with = |password: &str| url.replacen("postgres@", &format!("postgres:{password}@"), 1);
+    let config = json!({"sqlalchemy_url": with(wrong), "default_target_schema": "raw"});
+    let output = TARGET.run_stdin(env.write_config(&config), &lines(&items(&[(1, "a")])));
+    assert_fails(
+        &output,
+        1,
+        &[
+            "cannot connect to PostgreSQL",
+            "password authentication failed",
+        ],
+    );
+    assert!(!stderr(&output).contains(wrong) && !stderr(&output).contains(good));
+    let config = json!({"sqlalchemy_url": with(good), "default_target_schema": "raw"});
+    let input = lines(&items(&[(1, "a")]));
+    assert_loaded(&TARGET.run_stdin(env.write_config(&config), &input), &input);
+}

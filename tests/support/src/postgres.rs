@@ -7,7 +7,6 @@
 //! under `/usr/lib/postgresql/*/bin`) on a free port; it stops when the test process ends.
 //! Without those binaries the tests fail, saying how to get a server.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -40,7 +39,7 @@ pub fn server_url() -> String {
                 Ok(_) => url,
                 Err(reason) => {
                     eprintln!("no PostgreSQL server answers at {url} ({reason}); starting a throwaway cluster");
-                    start_cluster().unwrap_or_else(|e| panic!("{}", no_server(&url, &reason, &e)))
+                    start_cluster(None).unwrap_or_else(|e| panic!("{}", no_server(&url, &reason, &e)))
                 }
             }
         })
@@ -295,8 +294,18 @@ impl Dest {
     }
 }
 
-/// Makes and starts a cluster; returns its URL.
-fn start_cluster() -> Result<String, String> {
+/// A throwaway cluster of this process's own whose user `postgres` logs in with `password`
+/// (SCRAM), for tests of authentication; returns its URL without the password.
+///
+/// # Errors
+/// When no PostgreSQL binaries are installed or the cluster does not start.
+pub fn password_server(password: &str) -> Result<String, String> {
+    start_cluster(Some(password))
+}
+
+/// Makes and starts a cluster (trust authentication, or a password); returns its URL
+/// without the password.
+fn start_cluster(password: Option<&str>) -> Result<String, String> {
     let bin = binaries()
         .ok_or("neither `initdb` and `postgres` on PATH nor /usr/lib/postgresql/*/bin")?;
     let root = tempfile::Builder::new()
@@ -305,6 +314,10 @@ fn start_cluster() -> Result<String, String> {
         .map_err(|e| e.to_string())?
         .keep();
     let data = root.join("data");
+    let pwfile = root.join("pwfile");
+    if let Some(password) = password {
+        std::fs::write(&pwfile, password).map_err(|e| e.to_string())?;
+    }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
@@ -338,21 +351,25 @@ fn start_cluster() -> Result<String, String> {
         command.args(&argv[1..]);
         command
     };
-    let init = run(
-        &bin.join("initdb"),
-        &[
-            "-D".into(),
-            data.display().to_string(),
-            "-U".into(),
-            "postgres".into(),
-            "--auth=trust".into(),
-            "-E".into(),
-            "UTF8".into(),
-            "--no-sync".into(),
-        ],
-    )
-    .output()
-    .map_err(|e| format!("initdb: {e}"))?;
+    let mut args: Vec<String> = vec![
+        "-D".into(),
+        data.display().to_string(),
+        "-U".into(),
+        "postgres".into(),
+        "-E".into(),
+        "UTF8".into(),
+        "--no-sync".into(),
+    ];
+    match password {
+        None => args.push("--auth=trust".into()),
+        Some(_) => {
+            args.push("--auth=scram-sha-256".into());
+            args.push(format!("--pwfile={}", pwfile.display()));
+        }
+    }
+    let init = run(&bin.join("initdb"), &args)
+        .output()
+        .map_err(|e| format!("initdb: {e}"))?;
     if !init.status.success() {
         return Err(format!(
             "initdb failed: {}",
@@ -377,7 +394,8 @@ fn start_cluster() -> Result<String, String> {
     // Kept open (never written) for the life of the process.
     std::mem::forget(stdin);
     std::mem::forget(shell);
-    let admin = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let login = password.map_or(String::new(), |p| format!(":{p}"));
+    let admin = format!("postgres://postgres{login}@127.0.0.1:{port}/postgres");
     let deadline = Instant::now() + Duration::from_secs(30);
     let client = loop {
         match connect(&admin) {
@@ -391,7 +409,6 @@ fn start_cluster() -> Result<String, String> {
     client
         .batch_execute("CREATE DATABASE test")
         .map_err(|e| report(&e))?;
-    let _ = std::io::stderr().flush();
     Ok(format!("postgres://postgres@127.0.0.1:{port}/test"))
 }
 
