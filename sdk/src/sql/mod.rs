@@ -10,6 +10,7 @@
 //! | [`types`] | JSON Schema → SQL type ([`TypeMapper`]) and SQL type → JSON Schema (taps) |
 //! | [`naming`] | name conforming ([`Namer`], [`NameStyle`]) and `schema-table` stream names ([`TableName`]) |
 //! | [`evolution`] | table evolution as a list of [`Change`]s under a [`SchemaPolicy`] |
+//! | `postgres` | a PostgreSQL driver layer: connections, introspection, DDL, `COPY` loading (feature `postgres`) |
 //!
 //! ```
 //! use singer_sdk::sql::{Dialect, Postgres, TypeMapper};
@@ -23,6 +24,8 @@
 pub mod dialect;
 pub mod evolution;
 pub mod naming;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sql_type;
 pub mod types;
 

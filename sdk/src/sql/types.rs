@@ -24,6 +24,7 @@ pub const MAX_VARCHAR_LENGTH: u64 = 10_485_760;
 /// | `object`, `array` | the dialect's [`json_type`](Dialect::json_type) (`jsonb`, SQLite `TEXT`) |
 /// | `x-sql-datatype: "<type>"` | that type, parsed by the dialect |
 /// | `integer` with `number` | as `number` |
+/// | other unions with `object` or `array` (a JSON column's "any value") | the dialect's [`json_type`](Dialect::json_type) |
 /// | other unions, `{}` | the dialect's [`safe_type`](Dialect::safe_type) |
 ///
 /// `null` in `type` and null branches of `anyOf`/`oneOf` are ignored (columns are nullable);
@@ -124,6 +125,9 @@ impl<'d> TypeMapper<'d> {
                 return self.for_type("number", schema);
             }
             [] => {}
+            _ if types.contains(&"object") || types.contains(&"array") => {
+                return Some(self.dialect.json_type());
+            }
             _ => return None,
         }
         for keyword in ["anyOf", "oneOf"] {

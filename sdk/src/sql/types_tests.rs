@@ -30,6 +30,11 @@ fn postgres_types_for_json_schema() {
             "double precision",
         ),
         (json!({"type": "boolean"}), "boolean"),
+        (
+            json!({"type": ["object", "array", "string", "number", "boolean", "null"]}),
+            "jsonb",
+        ),
+        (json!({"type": ["string", "boolean"]}), "text"),
         (json!({"type": "string"}), "text"),
         (json!({"type": "string", "maxLength": 40}), "varchar(40)"),
         (json!({"type": "string", "maxLength": 99_999_999}), "text"),

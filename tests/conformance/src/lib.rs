@@ -22,7 +22,9 @@
 //!   verifies and why.
 //!
 //! Config values may contain `{tmpdir}`: it is replaced by a fresh empty directory for every
-//! check, so targets write to a clean destination each time.
+//! check, so targets write to a clean destination each time. `{tmpid}` is replaced by
+//! [`tmpid`] of that directory, a name for destinations that are not files (a database
+//! schema, say).
 
 pub mod catalog;
 pub mod check;
@@ -67,12 +69,37 @@ impl From<&Path> for Program {
     }
 }
 
-/// Replaces `{tmpdir}` in every string of `value` with `dir`.
+/// A short lower-case identifier for a check directory (`[a-z0-9]{16}`), stable for the
+/// same path: what `{tmpid}` becomes in a config, for destinations named rather than placed
+/// in the directory (a database schema `t_{tmpid}`).
+///
+/// ```
+/// use std::path::Path;
+///
+/// let id = singer_conformance::tmpid(Path::new("/tmp/.tmpAbC123"));
+/// assert_eq!(id.len(), 16);
+/// assert!(id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+/// assert_eq!(id, singer_conformance::tmpid(Path::new("/tmp/.tmpAbC123")));
+/// ```
+#[must_use]
+pub fn tmpid(dir: &Path) -> String {
+    // FNV-1a, 64 bits: stable across runs and platforms, unlike std's hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in dir.as_os_str().as_encoded_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// Replaces `{tmpdir}` (and `{tmpid}`) in every string of `value` with `dir` (and its
+/// [`tmpid`]).
 pub(crate) fn substitute_tmpdir(value: &Value, dir: &Path) -> Value {
     match value {
-        Value::String(s) if s.contains("{tmpdir}") => {
-            Value::String(s.replace("{tmpdir}", &dir.display().to_string()))
-        }
+        Value::String(s) if s.contains("{tmpdir}") || s.contains("{tmpid}") => Value::String(
+            s.replace("{tmpdir}", &dir.display().to_string())
+                .replace("{tmpid}", &tmpid(dir)),
+        ),
         Value::Array(items) => {
             Value::Array(items.iter().map(|v| substitute_tmpdir(v, dir)).collect())
         }

@@ -56,7 +56,8 @@ pub fn run(target: Target, crate_dir: &str) -> ExitCode {
 /// The harness's target suites, the kill check reading the destination with `target.ids`.
 fn harness(target: Target) -> Result<Vec<Trial>, String> {
     let destination = format!("{{tmpdir}}/{}", target.destination);
-    let config = json!({target.setting: destination, "batch_wait_limit_seconds": 1});
+    let mut config = target.destination_config(Path::new(&destination));
+    config["batch_wait_limit_seconds"] = json!(1);
     let ids = target.ids;
     let verify = Verify::Function(Arc::new(move |dir: &Path| {
         ids(&dir.join(target.destination))

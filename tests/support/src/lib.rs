@@ -13,12 +13,13 @@
 //! assert_loaded(&output, input);
 //! ```
 //!
-//! What only one target needs lives in [`jsonl`], [`csv`] and [`sqlite`]; [`expected`] runs the
+//! What only one target needs lives in [`jsonl`], [`csv`], [`sqlite`] and [`postgres`]; [`expected`] runs the
 //! conformance suites on a target and compares what it wrote with `tests/expected/`.
 
 pub mod csv;
 pub mod expected;
 pub mod jsonl;
+pub mod postgres;
 mod run;
 pub mod sqlite;
 
@@ -58,6 +59,12 @@ pub struct Target {
     /// The `id`s loaded into stream `conformance_kill` of a destination (the harness's kill
     /// check reads them).
     pub ids: fn(&Path) -> Result<Vec<i64>, String>,
+    /// The settings pointing the target at a destination path (a real one, or the harness's
+    /// `{tmpdir}/<destination>`); `None`: `{setting: path}`.
+    pub config: Option<fn(&Path) -> Value>,
+    /// Removes what a destination left outside its scratch directory (a database schema),
+    /// when its [`Dest`] is dropped.
+    pub cleanup: Option<fn(&Path)>,
 }
 
 impl Target {
@@ -71,6 +78,8 @@ impl Target {
             env: &[],
             dump: jsonl::dump,
             ids: jsonl::ids,
+            config: None,
+            cleanup: None,
         }
     }
 
@@ -84,6 +93,8 @@ impl Target {
             env: &[("TARGET_CSV_LOGLEVEL", "warning")],
             dump: csv::dump,
             ids: csv::ids,
+            config: None,
+            cleanup: None,
         }
     }
 
@@ -97,6 +108,33 @@ impl Target {
             env: &[],
             dump: sqlite::dump,
             ids: sqlite::ids,
+            config: None,
+            cleanup: None,
+        }
+    }
+
+    /// target-postgres: a schema of its own (named after the destination's scratch
+    /// directory) in the test server's database (see [`postgres`]).
+    #[must_use]
+    pub const fn postgres(bin: &'static str) -> Target {
+        Target {
+            bin,
+            setting: "default_target_schema",
+            destination: "pg",
+            env: &[],
+            dump: postgres::dump,
+            ids: postgres::ids,
+            config: Some(postgres::config),
+            cleanup: Some(postgres::drop_schema),
+        }
+    }
+
+    /// The settings pointing the target at the destination `path`.
+    #[must_use]
+    pub fn destination_config(&self, path: &Path) -> Value {
+        match self.config {
+            Some(config) => config(path),
+            None => json!({ self.setting: path }),
         }
     }
 
@@ -117,6 +155,14 @@ impl Target {
 pub struct Dest {
     tmp: tempfile::TempDir,
     target: Target,
+}
+
+impl Drop for Dest {
+    fn drop(&mut self) {
+        if let Some(cleanup) = self.target.cleanup {
+            cleanup(&self.out());
+        }
+    }
 }
 
 impl Dest {
@@ -151,7 +197,7 @@ impl Dest {
     /// Writes a config pointing the target at [`Dest::out`], plus `extra` settings; returns
     /// its path.
     pub fn config(&self, extra: &Value) -> String {
-        let mut config = json!({ self.target.setting: self.out() });
+        let mut config = self.target.destination_config(&self.out());
         if let (Some(config), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
             config.extend(extra.clone());
         }

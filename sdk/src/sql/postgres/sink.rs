@@ -1,0 +1,398 @@
+//! [`TableSink`]: one stream's table. Every batch is one transaction: `COPY` into the table
+//! (append to a table without primary key), or `COPY` into a temporary staging table and
+//! one `INSERT … ON CONFLICT DO UPDATE` (or `UPDATE` + `INSERT` when the table's primary
+//! key is not the stream's key), duplicates within the batch resolved to the last record.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::copy::{CopyColumn, encode_row};
+use super::ddl::identifiers;
+use super::loader::{DEFAULT_SCHEMA, shown};
+use super::{Error, Loader, Result, TableInfo};
+use crate::sink::{Batch, Sink, StreamSchema};
+use crate::sql::{Dialect, Namer, Postgres, SqlType, TableName, TypeMapper};
+use crate::target::LoadMethod;
+
+/// `_sdc_table_version`, singer-sdk's version column.
+const VERSION_COLUMN: &str = "_sdc_table_version";
+/// `_sdc_deleted_at`, singer-sdk's soft-delete column.
+const DELETED_AT_COLUMN: &str = "_sdc_deleted_at";
+/// The per-connection staging table.
+const STAGING: &str = "pg_temp._singer_staging";
+/// COPY data is sent in chunks of about this many bytes.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// How a batch meets the rows already in the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `COPY` straight into the table.
+    Append,
+    /// Staging, then `INSERT … ON CONFLICT (key) DO UPDATE`: the table's primary key is the
+    /// stream's key.
+    Merge,
+    /// Staging, then `UPDATE … FROM` and `INSERT … WHERE NOT EXISTS`: the stream's key is
+    /// not the table's primary key.
+    UpdateInsert,
+}
+
+/// Loads one stream into its PostgreSQL table, on connections from the [`Loader`]'s pool.
+#[derive(Debug)]
+pub struct TableSink {
+    loader: Arc<Loader>,
+    stream: String,
+    table: TableName,
+    info: TableInfo,
+    /// Property → column type, in column order.
+    copy: Vec<CopyColumn>,
+    /// The columns loaded, in the same order.
+    columns: Vec<String>,
+    /// The stream's key, as columns and as properties.
+    keys: Vec<String>,
+    key_properties: Vec<String>,
+    mode: Mode,
+    warned_nul: bool,
+}
+
+impl TableSink {
+    pub(super) fn open(loader: Arc<Loader>, stream: &StreamSchema) -> Result<TableSink> {
+        let namer = Namer::new(&Postgres).style(loader.name_style_in_use());
+        let default_schema = loader.options().default_target_schema.clone();
+        let mut table = namer.table_name(&stream.name, default_schema.as_deref())?;
+        if table.schema.is_none() {
+            table.schema = Some(DEFAULT_SCHEMA.to_owned());
+        }
+        let properties: Vec<(&String, &Value)> = stream
+            .properties()
+            .map(|p| p.iter().collect())
+            .unwrap_or_default();
+        if properties.is_empty() {
+            return Err(Error::Settings(format!(
+                "stream `{}` has no properties, so table `{}` would have no columns; the tap must declare at least one property",
+                stream.name,
+                shown(&table)
+            )));
+        }
+        let names = namer.conform_all(properties.iter().map(|(name, _)| name.as_str()))?;
+        let mapper = TypeMapper::new(&Postgres);
+        let wanted: Vec<(String, SqlType)> = names
+            .iter()
+            .zip(&properties)
+            .map(|(column, (_, schema))| (column.clone(), mapper.column_type(column, schema)))
+            .collect();
+        let mut keys = Vec::new();
+        for key in &stream.key_properties {
+            let Some(i) = properties.iter().position(|(name, _)| *name == key) else {
+                return Err(Error::Settings(format!(
+                    "stream `{}`: key property `{key}` is not one of its properties; fix the tap's key_properties or schema",
+                    stream.name
+                )));
+            };
+            keys.push(names[i].clone());
+        }
+        let client = loader.client()?;
+        let prepared = loader.prepare(&client, &stream.name, &table, &wanted, &keys)?;
+        drop(client);
+        let columns: Vec<String> = names
+            .iter()
+            .map(|n| prepared.plan.column_for(n).to_owned())
+            .collect();
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|k| prepared.plan.column_for(k).to_owned())
+            .collect();
+        let copy = columns
+            .iter()
+            .zip(&properties)
+            .map(|(column, (property, _))| CopyColumn {
+                property: (*property).clone(),
+                sql_type: prepared
+                    .info
+                    .column_type(column)
+                    .cloned()
+                    .unwrap_or(SqlType::Text),
+            })
+            .collect();
+        let same_key = !keys.is_empty() && sorted(&keys) == sorted(&prepared.info.primary_key);
+        let mode = if same_key {
+            Mode::Merge
+        } else if !keys.is_empty()
+            && (loader.options().load_method == LoadMethod::Upsert
+                || !prepared.info.primary_key.is_empty())
+        {
+            tracing::warn!(
+                stream = stream.name,
+                table = %shown(&table),
+                primary_key = ?prepared.info.primary_key,
+                key = ?keys,
+                "The table's primary key is not the stream's key: upserting by UPDATE then INSERT."
+            );
+            Mode::UpdateInsert
+        } else {
+            Mode::Append
+        };
+        Ok(TableSink {
+            loader,
+            stream: stream.name.clone(),
+            table,
+            info: prepared.info,
+            copy,
+            columns,
+            keys,
+            key_properties: stream.key_properties.clone(),
+            mode,
+            warned_nul: false,
+        })
+    }
+
+    /// The statements that move the staged rows into the table.
+    fn merge_sql(&self) -> String {
+        let table = self.table.qualified(&Postgres);
+        let columns = identifiers(&self.columns);
+        let others: Vec<&String> = self
+            .columns
+            .iter()
+            .filter(|c| !self.keys.contains(c))
+            .collect();
+        match self.mode {
+            Mode::Append => String::new(),
+            Mode::Merge => {
+                let action = if others.is_empty() {
+                    "DO NOTHING".to_owned()
+                } else {
+                    let sets: Vec<String> = others
+                        .iter()
+                        .map(|c| {
+                            let c = Postgres.identifier(c);
+                            format!("{c} = EXCLUDED.{c}")
+                        })
+                        .collect();
+                    format!("DO UPDATE SET {}", sets.join(", "))
+                };
+                format!(
+                    "INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGING} ON CONFLICT ({}) {action}",
+                    identifiers(&self.keys)
+                )
+            }
+            Mode::UpdateInsert => {
+                let matches: Vec<String> = self
+                    .keys
+                    .iter()
+                    .map(|k| {
+                        let k = Postgres.identifier(k);
+                        format!("t.{k} = s.{k}")
+                    })
+                    .collect();
+                let matches = matches.join(" AND ");
+                let mut sql = String::new();
+                if !others.is_empty() {
+                    let sets: Vec<String> = others
+                        .iter()
+                        .map(|c| {
+                            let c = Postgres.identifier(c);
+                            format!("{c} = s.{c}")
+                        })
+                        .collect();
+                    sql = format!(
+                        "UPDATE {table} AS t SET {} FROM {STAGING} AS s WHERE {matches}; ",
+                        sets.join(", ")
+                    );
+                }
+                sql.push_str(&format!(
+                    "INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGING} AS s WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {matches})"
+                ));
+                sql
+            }
+        }
+    }
+
+    fn write(&mut self, records: &[Map<String, Value>]) -> Result<u64> {
+        let mut chunks = Vec::new();
+        let mut chunk = Vec::with_capacity(CHUNK_BYTES.min(records.len() * 64 + 64));
+        let mut replaced = false;
+        for record in records {
+            replaced |= encode_row(&self.copy, record, &mut chunk);
+            if chunk.len() >= CHUNK_BYTES {
+                chunks.push(std::mem::take(&mut chunk));
+            }
+        }
+        chunks.push(chunk);
+        if replaced && !self.warned_nul {
+            self.warned_nul = true;
+            tracing::warn!(
+                stream = self.stream,
+                table = %shown(&self.table),
+                "Records hold NUL characters, which PostgreSQL text cannot: each became U+FFFD."
+            );
+        }
+        let into = if self.mode == Mode::Append {
+            self.table.qualified(&Postgres)
+        } else {
+            STAGING.to_owned()
+        };
+        let copy_sql = format!("COPY {into} ({}) FROM STDIN", identifiers(&self.columns));
+        let client = self.loader.client()?;
+        client.batch_execute("BEGIN")?;
+        let outcome = (|| {
+            if self.mode != Mode::Append {
+                client.batch_execute(&format!(
+                    "CREATE TEMP TABLE _singer_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+                    self.table.qualified(&Postgres)
+                ))?;
+            }
+            let copied = client.copy_in(&copy_sql, chunks)?;
+            if self.mode != Mode::Append {
+                client.batch_execute(&self.merge_sql())?;
+            }
+            client.batch_execute("COMMIT")?;
+            Ok(copied)
+        })();
+        if outcome.is_err() {
+            let _ = client.batch_execute("ROLLBACK");
+        }
+        outcome
+    }
+}
+
+impl Sink for TableSink {
+    fn write_batch(&mut self, batch: Batch) -> crate::Result<()> {
+        let records = if self.mode == Mode::Append {
+            batch.records
+        } else {
+            last_per_key(batch.records, &self.key_properties)
+        };
+        let copied = self.write(&records).map_err(|e| {
+            e.doing(&format!(
+                "cannot write {} records of stream `{}` to table `{}`",
+                records.len(),
+                self.stream,
+                shown(&self.table)
+            ))
+        })?;
+        tracing::debug!(stream = self.stream, table = %shown(&self.table), rows = copied, "Batch committed.");
+        Ok(())
+    }
+
+    /// singer-sdk's SQL sink behaviour: ensure `_sdc_table_version`; with `hard_delete`,
+    /// delete rows of older versions, otherwise ensure `_sdc_deleted_at` and set it (to now)
+    /// on rows of older versions not yet marked. Rows without a version are left alone.
+    fn activate_version(&mut self, version: i64) -> crate::Result<()> {
+        if !self.loader.acts_on_versions() {
+            tracing::info!(
+                stream = self.stream,
+                version,
+                "Ignoring ACTIVATE_VERSION (activate_version is off)."
+            );
+            return Ok(());
+        }
+        let hard = self.loader.options().hard_delete;
+        let table = self.table.qualified(&Postgres);
+        let version_text = version.to_string();
+        let mut needed = vec![(VERSION_COLUMN, SqlType::BigInt)];
+        if !hard {
+            needed.push((DELETED_AT_COLUMN, SqlType::TimestampTz));
+        }
+        let fail = |e: Error| {
+            e.doing(&format!(
+                "cannot activate version {version} of stream `{}` in table `{}`",
+                self.stream,
+                shown(&self.table)
+            ))
+        };
+        let loader = Arc::clone(&self.loader);
+        let client = loader.client().map_err(fail)?;
+        client.batch_execute("BEGIN").map_err(fail)?;
+        let outcome = (|| {
+            let info = loader.ensure_columns(&client, &self.table, &self.info, &needed)?;
+            let version_column = Postgres.identifier(VERSION_COLUMN);
+            let rows = if hard {
+                client.execute(
+                    &format!("DELETE FROM {table} WHERE {version_column} < $1::text::bigint"),
+                    &[&version_text],
+                )?
+            } else {
+                let deleted_at = Postgres.identifier(DELETED_AT_COLUMN);
+                client.execute(
+                    &format!("UPDATE {table} SET {deleted_at} = now() WHERE {version_column} < $1::text::bigint AND {deleted_at} IS NULL"),
+                    &[&version_text],
+                )?
+            };
+            client.batch_execute("COMMIT")?;
+            Ok((info, rows))
+        })();
+        match outcome {
+            Ok((info, rows)) => {
+                self.loader.remember(&self.table, info.clone());
+                self.info = info;
+                tracing::info!(
+                    stream = self.stream,
+                    table = %shown(&self.table),
+                    version,
+                    rows,
+                    action = if hard { "deleted" } else { "marked deleted" },
+                    "Activated table version."
+                );
+                Ok(())
+            }
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK");
+                drop(client);
+                self.loader.forget(&self.table);
+                Err(fail(e).into())
+            }
+        }
+    }
+}
+
+/// The records with the last one kept for each key, in the order keys were first seen.
+fn last_per_key(records: Vec<Map<String, Value>>, keys: &[String]) -> Vec<Map<String, Value>> {
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(records.len());
+    let mut out: Vec<Map<String, Value>> = Vec::with_capacity(records.len());
+    for record in records {
+        let key: Vec<&Value> = keys
+            .iter()
+            .map(|k| record.get(k).unwrap_or(&Value::Null))
+            .collect();
+        let key = serde_json::to_string(&key).unwrap_or_default();
+        match index.get(&key) {
+            Some(&i) => out[i] = record,
+            None => {
+                index.insert(key, out.len());
+                out.push(record);
+            }
+        }
+    }
+    out
+}
+
+fn sorted(names: &[String]) -> Vec<&String> {
+    let mut names: Vec<&String> = names.iter().collect();
+    names.sort();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_last_record_of_a_key_wins() {
+        let records: Vec<Map<String, Value>> = [
+            json!({"id": 1, "v": "a"}),
+            json!({"id": 2, "v": "b"}),
+            json!({"id": 1, "v": "c"}),
+        ]
+        .into_iter()
+        .map(|v| v.as_object().unwrap().clone())
+        .collect();
+        let kept = last_per_key(records, &["id".to_owned()]);
+        assert_eq!(
+            kept,
+            [json!({"id": 1, "v": "c"}), json!({"id": 2, "v": "b"})]
+                .map(|v| v.as_object().unwrap().clone())
+        );
+    }
+}
