@@ -1,0 +1,108 @@
+//! Every `auth_method` against a local server that checks the credentials: the right ones
+//! sync, a wrong one fails with the status and without the secret in the message.
+
+mod run;
+mod server;
+
+use serde_json::{Value, json};
+use server::Api;
+
+fn config(api: &Api, method: &str, extra: Value) -> Value {
+    let mut config = json!({
+        "api_url": api.uri(),
+        "auth_method": method,
+        "records_path": "$.items[*]",
+        "streams": [{"name": "items", "path": format!("/auth/{method}/items"), "primary_keys": ["id"]}],
+    });
+    if let (Value::Object(config), Value::Object(extra)) = (&mut config, extra) {
+        config.extend(extra);
+    }
+    config
+}
+
+async fn syncs(method: &str, extra: Value) {
+    let api = Api::start().await;
+    let run = run::tap(&config(&api, method, extra), None, &[]);
+    run.assert_ok();
+    assert_eq!(run.ids("items"), [1, 2, 3, 4, 5], "auth {method}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_key_bearer_and_basic() {
+    syncs(
+        "api_key",
+        json!({"api_keys": {"X-API-KEY": server::API_KEY}}),
+    )
+    .await;
+    syncs("bearer_token", json!({"bearer_token": server::BEARER})).await;
+    syncs(
+        "basic",
+        json!({"username": server::USER, "password": server::PASSWORD}),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oauth_grant_types() {
+    for grant in [
+        json!({"grant_type": "client_credentials", "client_id": server::CLIENT_ID, "client_secret": server::CLIENT_SECRET}),
+        json!({"grant_type": "password", "username": server::USER, "password": server::PASSWORD}),
+        json!({"grant_type": "refresh_token", "refresh_token": "r-1", "client_id": server::CLIENT_ID}),
+    ] {
+        let api = Api::start().await;
+        let mut extra = grant.clone();
+        extra["access_token_url"] = json!(format!("{}/oauth/token", api.uri()));
+        let run = run::tap(&config(&api, "oauth", extra), None, &[]);
+        run.assert_ok();
+        assert_eq!(run.ids("items").len(), 5, "grant {grant}");
+        let token_requests = api
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("/oauth/token"))
+            .count();
+        assert_eq!(token_requests, 1, "the token is fetched once and cached");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn session_token_logs_in_first() {
+    syncs(
+        "session_token",
+        json!({"access_token_url": "/login", "username": server::USER, "password": server::PASSWORD}),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_credentials_fail_without_leaking_them() {
+    let api = Api::start().await;
+    let run = run::tap(
+        &config(
+            &api,
+            "bearer_token",
+            json!({"bearer_token": "wrong-secret-999"}),
+        ),
+        None,
+        &[],
+    );
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("401"), "{}", run.stderr);
+    assert!(!run.stderr.contains("wrong-secret-999"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_auth_settings_are_named() {
+    let api = Api::start().await;
+    let run = run::tap(&config(&api, "oauth", json!({})), None, &["--discover"]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr
+            .contains("`auth_method: oauth` needs `access_token_url`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        api.requests().is_empty(),
+        "no request before the config is valid"
+    );
+}
