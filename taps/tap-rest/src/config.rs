@@ -175,6 +175,27 @@ pub(crate) struct Common {
     /// Pages fetched ahead when the paginator can predict them (default 1: none).
     #[serde(default)]
     pub(crate) prefetch: Option<usize>,
+    /// Walks an incremental stream in date windows from the bookmark (or `start_date`) to now.
+    #[serde(default)]
+    pub(crate) date_window: Option<DateWindow>,
+}
+
+/// Date windows: one paginated request per window, its bounds in two query parameters.
+#[derive(Debug, Clone, Deserialize, Schema)]
+pub(crate) struct DateWindow {
+    /// The query parameter of a window's start, e.g. `from`.
+    pub(crate) start_param: String,
+    /// The query parameter of a window's end, e.g. `to`.
+    pub(crate) end_param: String,
+    /// A window's length in days.
+    #[schema(minimum = 1)]
+    pub(crate) days: u32,
+    /// Hours before the bookmark the first window starts, for late records (default 0).
+    #[serde(default)]
+    pub(crate) lookback_hours: Option<u32>,
+    /// How bounds are written (`strftime` codes, UTC; default `%Y-%m-%dT%H:%M:%SZ`).
+    #[serde(default)]
+    pub(crate) format: Option<String>,
 }
 
 /// One stream.

@@ -311,11 +311,7 @@ impl Paginator for Styled {
                 pagination,
                 total_param,
             } => {
-                let object = match pagination {
-                    Some(path) => path.first(page.body()),
-                    None => page.body().get("pagination"),
-                };
-                let flat = object.map(unnest).unwrap_or_default();
+                let flat = pagination_object(pagination.as_ref(), page);
                 let number = |key: &str| flat.get(key).and_then(Value::as_f64);
                 let more = match (number("offset"), number("limit")) {
                     (Some(offset), Some(limit)) => {
@@ -370,9 +366,53 @@ impl Paginator for Styled {
         Ok(Next::Request(Box::new(request)))
     }
 
+    /// Offsets are predictable once a page tells the total: the requests up to it.
+    fn predict(&mut self, base: &Request, last: &Page, n: usize) -> Vec<Request> {
+        let (
+            Kind::Offset {
+                current,
+                page_size,
+                pagination,
+                total_param,
+            },
+            Some(param),
+        ) = (&mut self.kind, &self.param)
+        else {
+            return Vec::new();
+        };
+        let flat = pagination_object(pagination.as_ref(), last);
+        let (Some(total), Some(limit)) = (
+            flat.get(total_param.as_str()).and_then(Value::as_f64),
+            flat.get("limit").and_then(Value::as_f64),
+        ) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        // The page at `current` exists and says more follow while `current + limit <= total`.
+        #[allow(clippy::cast_precision_loss)] // offsets are far below 2^52
+        while out.len() < n && *current as f64 + limit <= total {
+            *current += *page_size;
+            let mut request = base.clone();
+            request.set_query(param.as_str(), *current);
+            out.push(request);
+            self.previous = Some(current.to_string());
+        }
+        out
+    }
+
     fn stop_on_empty(&self) -> bool {
         false
     }
+}
+
+/// The pagination object of an offset page (`pagination`, or at the configured path),
+/// nested objects merged.
+fn pagination_object(path: Option<&JsonPath>, page: &Page) -> serde_json::Map<String, Value> {
+    let object = match path {
+        Some(path) => path.first(page.body()),
+        None => page.body().get("pagination"),
+    };
+    object.map(unnest).unwrap_or_default()
 }
 
 /// Python's truthiness for a JSON value.

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use singer_sdk::Error;
 use singer_sdk::rest::Selector;
 
-use crate::config::{Common, Config, StreamConfig};
+use crate::config::{Common, Config, DateWindow, StreamConfig};
 use crate::paginate::{Pagination, RequestStyle, ResponseStyle};
 
 /// tap-rest-api-msdk's default for `num_inference_records`.
@@ -34,6 +34,7 @@ pub(crate) struct StreamSpec {
     /// The parent stream and the fields carried from its records.
     pub(crate) parent: Option<(String, Vec<String>)>,
     pub(crate) prefetch: usize,
+    pub(crate) date_window: Option<DateWindow>,
 }
 
 /// Every stream's settings, checked.
@@ -244,6 +245,13 @@ fn resolve_stream(
                 DEFAULT_INFERENCE_RECORDS
             }
         });
+    let date_window = own.date_window.clone().or_else(|| top.date_window.clone());
+    let replication_key = pick(|c| &c.replication_key).filter(|k| !k.is_empty());
+    if date_window.is_some() && replication_key.is_none() {
+        problems.push(format!(
+            "stream `{name}`: `date_window` needs a `replication_key` (windows start at the bookmark); add one or remove `date_window`"
+        ));
+    }
     Some(StreamSpec {
         name: name.clone(),
         api_url: stream
@@ -259,7 +267,7 @@ fn resolve_stream(
             .clone()
             .or_else(|| top.primary_keys.clone())
             .unwrap_or_default(),
-        replication_key: pick(|c| &c.replication_key).filter(|k| !k.is_empty()),
+        replication_key,
         except_keys: own
             .except_keys
             .clone()
@@ -271,6 +279,7 @@ fn resolve_stream(
         search,
         parent,
         prefetch: own.prefetch.or(top.prefetch).unwrap_or(1),
+        date_window,
     })
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
-use singer_sdk::rest::{Request, RestClient, RestStream, SinglePage};
+use singer_sdk::rest::{DateWindows, Request, RestClient, RestStream, SinglePage};
 use singer_sdk::stream::Context;
 use singer_sdk::tap::Streams;
 use singer_sdk::{Error, Result};
@@ -285,6 +285,20 @@ fn stream(
         } else if pagination.response == ResponseStyle::HeaderLink {
             stream = stream.since("since");
         }
+    }
+    if let Some(window) = &spec.date_window {
+        let mut windows = DateWindows::new(
+            window.start_param.clone(),
+            window.end_param.clone(),
+            chrono::Duration::days(i64::from(window.days.max(1))),
+        )
+        .lookback(chrono::Duration::hours(i64::from(
+            window.lookback_hours.unwrap_or(0),
+        )));
+        if let Some(format) = &window.format {
+            windows = windows.format(format.clone());
+        }
+        stream = stream.windows(windows);
     }
     if let Some((parent, _)) = &spec.parent {
         stream = stream

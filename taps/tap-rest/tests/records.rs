@@ -262,3 +262,30 @@ async fn bad_config_fails_with_exit_2_before_any_request() {
     }
     assert!(api.requests().is_empty(), "{:?}", api.requests());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn date_windows_slice_the_range() {
+    let api = Api::start().await;
+    let mut config = config(
+        &api,
+        json!({"name": "items", "path": "/windowed/items", "primary_keys": ["id"], "replication_key": "updated_at",
+               "date_window": {"start_param": "from", "end_param": "to", "days": 2}}),
+    );
+    config["start_date"] = json!("2024-01-01T00:00:00Z");
+    let run = run::tap(&config, None, &[]);
+    run.assert_ok();
+    assert_eq!(run.ids("items"), [1, 2, 3, 4, 5]);
+    let windows: Vec<String> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("from="))
+        .collect();
+    assert!(
+        windows.len() >= 3,
+        "one request per two-day window: {windows:?}"
+    );
+    assert!(
+        windows[0].contains("from=2024-01-01T00%3A00%3A00Z&to=2024-01-03T00%3A00%3A00Z"),
+        "{windows:?}"
+    );
+}

@@ -1,7 +1,8 @@
 //! A local API with one endpoint per pagination style, all serving the same five items in
 //! pages of two: `/{style}/items`. Authentication is checked under `/auth/{method}/items`;
 //! `/oauth/token` and `/login` hand out tokens; `/customers/{id}/orders` are a child
-//! endpoint; `updated_since` filters items on `updated_at`.
+//! endpoint; `updated_since` filters items on `updated_at`; `/windowed/items` keeps those in
+//! `[from, to)`; `/slow/items` serves 20 items by offset, each page 100 ms late.
 
 #![allow(dead_code)] // each test file uses a part
 
@@ -150,6 +151,27 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
             };
             match *style {
                 "single" => ok(json!({"items": all})),
+                "windowed" => {
+                    let (from, to) = (
+                        query.get("from").cloned().unwrap_or_default(),
+                        query.get("to").cloned().unwrap_or_else(|| "9".to_owned()),
+                    );
+                    all.retain(|i| {
+                        let at = i["updated_at"].as_str().unwrap();
+                        at >= from.as_str() && at < to.as_str()
+                    });
+                    ok(json!({"items": all}))
+                }
+                "slow" => {
+                    // 20 items in pages of `limit`, each page 100 ms late.
+                    let many: Vec<Value> = (1..=20).map(|i| json!({"id": i})).collect();
+                    let (offset, limit) = (num("offset", 0), num("limit", PAGE));
+                    ok(json!({
+                        "items": many.iter().skip(offset).take(limit).collect::<Vec<_>>(),
+                        "pagination": {"offset": offset, "limit": limit, "total": many.len()},
+                    }))
+                    .set_delay(std::time::Duration::from_millis(100))
+                }
                 "cursor" => {
                     let page = query
                         .get("page")
