@@ -74,6 +74,40 @@ async fn session_token_logs_in_first() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn jwt_bearer_grant_signs_an_assertion() {
+    let api = Api::start().await;
+    let key = include_str!("fixtures/jwt-test-key.pem");
+    let mut config = config(
+        &api,
+        "jwt",
+        json!({"access_token_url": format!("{}/oauth/token", api.uri()), "client_id": server::CLIENT_ID, "private_key": key}),
+    );
+    config["streams"][0]["path"] = json!("/auth/oauth/items");
+    let run = run::tap(&config, None, &[]);
+    run.assert_ok();
+    assert_eq!(run.ids("items").len(), 5);
+    assert!(!run.stderr.contains("PRIVATE KEY"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_throttled_request_is_retried_after_retry_after() {
+    let api = Api::start().await;
+    let mut config = config(&api, "no_auth", json!({}));
+    config["streams"][0]["path"] = json!("/flaky/items");
+    let run = run::tap(&config, None, &[]);
+    run.assert_ok();
+    assert_eq!(run.ids("items"), [1, 2, 3, 4, 5]);
+    let flaky = api
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("/flaky/items"))
+        .count();
+    // The log counts the request itself, so odd requests are throttled: the sample and the
+    // sync each get a 429 and then succeed on the retry.
+    assert_eq!(flaky, 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn wrong_credentials_fail_without_leaking_them() {
     let api = Api::start().await;
     let run = run::tap(

@@ -2,7 +2,8 @@
 //! pages of two: `/{style}/items`. Authentication is checked under `/auth/{method}/items`;
 //! `/oauth/token` and `/login` hand out tokens; `/customers/{id}/orders` are a child
 //! endpoint; `updated_since` filters items on `updated_at`; `/windowed/items` keeps those in
-//! `[from, to)`; `/slow/items` serves 20 items by offset, each page 100 ms late.
+//! `[from, to)`; `/slow/items` serves 20 items by offset, each page 100 ms late; odd requests
+//! to `/flaky/items` get a 429 with `Retry-After: 1`.
 
 #![allow(dead_code)] // each test file uses a part
 
@@ -89,6 +90,12 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
             .map(str::to_owned)
     };
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let earlier = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.starts_with(&format!("{path}?")))
+        .count();
     let mut all = items();
     if let Some(since) = query.get("updated_since") {
         all.retain(|i| i["updated_at"].as_str().unwrap() > since.as_str());
@@ -105,7 +112,8 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
             let ok = body.contains("grant_type=")
                 && (body.contains(&format!("client_secret={CLIENT_SECRET}"))
                     || body.contains(&format!("password={PASSWORD}"))
-                    || body.contains("refresh_token=r-1"));
+                    || body.contains("refresh_token=r-1")
+                    || jwt_assertion(&body));
             if !ok {
                 return ResponseTemplate::new(401)
                     .set_body_json(json!({"error": "invalid_client"}));
@@ -150,7 +158,11 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
                 all.iter().skip(start).take(len).cloned().collect()
             };
             match *style {
-                "single" => ok(json!({"items": all})),
+                // Odd requests (the first, third, ...) are throttled.
+                "flaky" if earlier % 2 == 1 => ResponseTemplate::new(429)
+                    .insert_header("Retry-After", "1")
+                    .set_body_json(json!({"message": "slow down"})),
+                "single" | "flaky" => ok(json!({"items": all})),
                 "windowed" => {
                     let (from, to) = (
                         query.get("from").cloned().unwrap_or_default(),
@@ -225,6 +237,18 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
         }
         _ => ResponseTemplate::new(404).set_body_json(json!({"message": "not found"})),
     }
+}
+
+/// A JWT bearer grant: `grant_type` and a signed `assertion` (three dot-separated parts).
+fn jwt_assertion(body: &str) -> bool {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    form.get("grant_type").map(String::as_str)
+        == Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+        && form
+            .get("assertion")
+            .is_some_and(|a| a.split('.').count() == 3)
 }
 
 fn ok(body: Value) -> ResponseTemplate {
