@@ -95,11 +95,12 @@ pub(crate) fn check(config: &Config) -> Result<()> {
     }
 }
 
-/// A client for `api_url` (settings already [`check`]ed).
+/// A client for `api_url` (settings already [`check`]ed). With `max_concurrency`, at most
+/// `in_flight` requests run at once (partitions times prefetch), fewer after 429s.
 ///
 /// # Errors
 /// A base URL or header that does not parse.
-pub(crate) fn build(config: &Config, api_url: &str) -> Result<RestClient> {
+pub(crate) fn build(config: &Config, api_url: &str, in_flight: usize) -> Result<RestClient> {
     let mut builder = RestClient::builder(api_url.trim_end_matches('/'))
         .user_agent(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
         .retry(retry(config))
@@ -108,8 +109,8 @@ pub(crate) fn build(config: &Config, api_url: &str) -> Result<RestClient> {
     if let Some(rate) = config.requests_per_second {
         builder = builder.budget(Budget::per_second(rate.max(1)));
     }
-    if let Some(max) = config.max_concurrency {
-        builder = builder.concurrency(Concurrency::new(max.max(1)));
+    if config.max_concurrency.is_some() {
+        builder = builder.concurrency(Concurrency::new(in_flight.max(1)));
     }
     Ok(builder.build()?)
 }
