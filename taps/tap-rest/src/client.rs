@@ -32,13 +32,13 @@ const ACTIONS: &[&str] = &["retry", "ignore", "skip", "fail"];
 /// [`Error::InvalidConfig`] listing every problem.
 pub(crate) fn check(config: &Config) -> Result<()> {
     let mut problems = Vec::new();
-    let method = choice(
-        "auth_method",
-        config.auth_method.as_deref(),
-        "no_auth",
-        AUTH_METHODS,
-        &mut problems,
-    );
+    let method = match config.auth_method.as_deref() {
+        Some("aws") => {
+            problems.push("`auth_method: aws` (AWS SigV4) is not supported; use an API key, token or OAuth method the API also accepts".to_owned());
+            "aws"
+        }
+        other => choice("auth_method", other, "no_auth", AUTH_METHODS, &mut problems),
+    };
     let mut need = |setting: &str, value: bool| {
         if !value {
             problems.push(format!(

@@ -139,4 +139,12 @@ async fn missing_auth_settings_are_named() {
         api.requests().is_empty(),
         "no request before the config is valid"
     );
+    let aws = run::tap(&config(&api, "aws", json!({})), None, &[]);
+    assert_eq!(aws.code, Some(2));
+    assert!(
+        aws.stderr
+            .contains("`auth_method: aws` (AWS SigV4) is not supported"),
+        "{}",
+        aws.stderr
+    );
 }
