@@ -198,13 +198,11 @@ fn request(spec: &StreamSpec, pagination: &Pagination) -> Request {
     request
 }
 
-/// `$last_run_date` as tap-rest-api-msdk writes it: `%Y-%m-%dT%H:%M:%S` for a date-time,
-/// the value itself otherwise.
+/// `$last_run_date`: the bookmark or start date as stored. (tap-rest-api-msdk writes
+/// `%Y-%m-%dT%H:%M:%S`, dropping the zone, only when the schema marks the replication key
+/// `date-time`; with an inferred schema it sends the value as stored, as here.)
 fn last_run_date(start: &Value) -> String {
-    let text = scalar(start);
-    chrono::DateTime::parse_from_rfc3339(&text)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
-        .unwrap_or(text)
+    scalar(start)
 }
 
 /// The first page's records, shaped, at most `num_inference_records` of them.

@@ -208,3 +208,36 @@ async fn except_keys_and_raw_json_agree() {
     config["streams"][0]["except_keys"] = json!(["owner"]);
     same(&config);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_search_from_start_date_agrees() {
+    let api = Api::start().await;
+    let mut config = config(
+        &api,
+        "/cursor/items",
+        "$.items[*]",
+        json!({"start_date": "2024-01-02T10:00:00Z"}),
+    );
+    config["streams"][0]["replication_key"] = json!("updated_at");
+    config["streams"][0]["source_search_field"] = json!("updated_since");
+    config["streams"][0]["source_search_query"] = json!("$last_run_date");
+    let (theirs, mine) = (msdk(&config), ours(&config));
+    assert_eq!(mine.records, theirs.records, "{:?}", api.requests());
+    let ids: Vec<i64> = mine
+        .records
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [3, 4, 5]);
+    let filtered: Vec<String> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("updated_since="))
+        .collect();
+    assert!(
+        filtered
+            .iter()
+            .all(|r| r.contains("updated_since=2024-01-02T10%3A00%3A00Z")),
+        "both send the same filter: {filtered:?}"
+    );
+}
