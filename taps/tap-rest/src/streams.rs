@@ -226,6 +226,13 @@ async fn sample(
     Ok(records
         .into_iter()
         .filter_map(|r| shape.apply(r))
+        .map(|mut record| {
+            // A child's records carry the parent's fields: infer their types too.
+            for (field, value) in context.into_iter().flatten() {
+                record.entry(field.clone()).or_insert_with(|| value.clone());
+            }
+            record
+        })
         .take(spec.num_inference_records.max(1))
         .collect())
 }

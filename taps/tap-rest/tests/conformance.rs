@@ -13,6 +13,7 @@ fn main() -> std::process::ExitCode {
         .build()
         .expect("a tokio runtime");
     let api = runtime.block_on(server::Api::start());
+    // An incremental stream, a paged one, and a parent with a child through `{id}`.
     let tap = Tap::new(env!("CARGO_BIN_EXE_tap-rest")).config(json!({
         "api_url": api.uri(),
         "records_path": "$.items[*]",
@@ -20,6 +21,9 @@ fn main() -> std::process::ExitCode {
             {"name": "items", "path": "/cursor/items", "primary_keys": ["id"], "replication_key": "updated_at",
              "source_search_field": "updated_since", "source_search_query": "$last_run_date"},
             {"name": "pages", "path": "/page_number/items", "primary_keys": ["id"]},
+            {"name": "customers", "path": "/customers", "records_path": "$[*]", "primary_keys": ["id"]},
+            {"name": "orders", "path": "/customers/{id}/orders", "records_path": "$[*]",
+             "parent_stream": "customers", "primary_keys": ["order"]},
         ],
     }));
     libtest::run(&tap, &Selection::all())
