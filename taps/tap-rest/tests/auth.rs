@@ -148,3 +148,37 @@ async fn missing_auth_settings_are_named() {
         aws.stderr
     );
 }
+
+#[test]
+fn about_lists_the_settings_and_hides_secrets() {
+    let output = std::process::Command::new(run::BIN)
+        .args(["--about", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let about: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let settings = &about["settings"]["properties"];
+    for name in [
+        "api_url",
+        "streams",
+        "auth_method",
+        "pagination_request_style",
+        "backoff_type",
+    ] {
+        assert!(settings.get(name).is_some(), "--about lacks `{name}`");
+    }
+    for secret in [
+        "bearer_token",
+        "password",
+        "client_secret",
+        "api_keys",
+        "refresh_token",
+        "private_key",
+    ] {
+        assert_eq!(
+            settings[secret]["secret"], true,
+            "`{secret}` is not marked secret"
+        );
+    }
+    assert_eq!(about["settings"]["required"], json!(["api_url"]));
+}

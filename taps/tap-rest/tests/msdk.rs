@@ -189,6 +189,11 @@ async fn auth_methods_agree() {
             json!({"grant_type": "client_credentials", "client_id": server::CLIENT_ID,
                          "client_secret": server::CLIENT_SECRET, "access_token_url": format!("{}/oauth/token", api.uri())}),
         ),
+        (
+            "oauth",
+            json!({"grant_type": "password", "username": server::USER, "password": server::PASSWORD,
+                   "access_token_url": format!("{}/oauth/token", api.uri())}),
+        ),
     ] {
         let mut config = config(&api, &format!("/auth/{method}/items"), "$.items[*]", extra);
         config["auth_method"] = json!(method);
