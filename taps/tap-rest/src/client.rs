@@ -95,22 +95,43 @@ pub(crate) fn check(config: &Config) -> Result<()> {
     }
 }
 
-/// A client for `api_url` (settings already [`check`]ed). With `max_concurrency`, at most
-/// `in_flight` requests run at once (partitions times prefetch), fewer after 429s.
+/// What every client shares: the request budget and the adaptive concurrency limit.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Shared {
+    budget: Option<Budget>,
+    concurrency: Option<Concurrency>,
+}
+
+impl Shared {
+    /// `requests_per_second` as a budget; with `max_concurrency`, at most `in_flight`
+    /// requests at once (partitions times prefetch), fewer after 429s.
+    pub(crate) fn new(config: &Config, in_flight: usize) -> Self {
+        Shared {
+            budget: config
+                .requests_per_second
+                .map(|rate| Budget::per_second(rate.max(1))),
+            concurrency: config
+                .max_concurrency
+                .map(|_| Concurrency::new(in_flight.max(1))),
+        }
+    }
+}
+
+/// A client for `api_url` (settings already [`check`]ed).
 ///
 /// # Errors
 /// A base URL or header that does not parse.
-pub(crate) fn build(config: &Config, api_url: &str, in_flight: usize) -> Result<RestClient> {
+pub(crate) fn build(config: &Config, api_url: &str, shared: &Shared) -> Result<RestClient> {
     let mut builder = RestClient::builder(api_url.trim_end_matches('/'))
         .user_agent(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
         .retry(retry(config))
         .rules(error_rules(config).map_err(Error::custom)?);
     builder = auth(builder, config)?;
-    if let Some(rate) = config.requests_per_second {
-        builder = builder.budget(Budget::per_second(rate.max(1)));
+    if let Some(budget) = &shared.budget {
+        builder = builder.budget(budget.clone());
     }
-    if config.max_concurrency.is_some() {
-        builder = builder.concurrency(Concurrency::new(in_flight.max(1)));
+    if let Some(concurrency) = &shared.concurrency {
+        builder = builder.concurrency(concurrency.clone());
     }
     Ok(builder.build()?)
 }

@@ -57,11 +57,12 @@ pub(crate) async fn build(
     let mut clients: HashMap<String, RestClient> = HashMap::new();
     let prefetch = specs.iter().map(|s| s.prefetch).max().unwrap_or(1);
     let in_flight = config.max_concurrency.unwrap_or(1).max(1) * prefetch.max(1);
+    let shared = crate::client::Shared::new(config, in_flight);
     for spec in &specs {
         if !clients.contains_key(&spec.api_url) {
             clients.insert(
                 spec.api_url.clone(),
-                crate::client::build(config, &spec.api_url, in_flight)?,
+                crate::client::build(config, &spec.api_url, &shared)?,
             );
         }
     }

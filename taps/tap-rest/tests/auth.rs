@@ -108,6 +108,28 @@ async fn a_throttled_request_is_retried_after_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn requests_per_second_is_one_budget_for_every_stream() {
+    let api = Api::start().await;
+    let mut config = config(&api, "no_auth", json!({"requests_per_second": 1}));
+    // Two base URLs (one per stream), four requests each: a sample and three pages.
+    config["streams"] = json!([
+        {"name": "a", "path": "/cursor/items", "primary_keys": ["id"]},
+        {"name": "b", "path": "/cursor/items", "primary_keys": ["id"], "api_url": format!("{}/", api.uri())},
+    ]);
+    let started = std::time::Instant::now();
+    let run = run::tap(&config, None, &[]);
+    run.assert_ok();
+    assert_eq!(run.ids("a").len() + run.ids("b").len(), 10);
+    // Eight requests at one a second after a burst of one: seven seconds at least (two
+    // budgets would let the second stream start on a full bucket: about five).
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(6500),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn wrong_credentials_fail_without_leaking_them() {
     let api = Api::start().await;
     let run = run::tap(
