@@ -168,3 +168,18 @@ async fn prefetch_fetches_predicted_offsets_at_once_in_order() {
         "prefetch {prefetched_time:?} vs sequential {sequential_time:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn results_limit_stops_paging_after_enough_records() {
+    let api = Api::start().await;
+    let config = config(
+        &api,
+        "default",
+        "/cursor/items",
+        json!({"pagination_results_limit": 3}),
+    );
+    let run = run::tap(&config, None, &[]);
+    run.assert_ok();
+    // Pages of two: the second page reaches three records, so no third page is asked for.
+    assert_eq!(run.ids("items"), [1, 2, 3, 4]);
+}
