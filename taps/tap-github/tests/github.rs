@@ -212,7 +212,11 @@ async fn bad_token_fails_cleanly_without_the_token() {
     bad["auth_token"] = json!("ghp_wrong_secret_987");
     let run = tap(dir.path(), &bad, None, &[]);
     assert!(!run.ok);
-    assert!(run.stderr.contains("401"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("401") && run.stderr.contains("`auth_token`"),
+        "{}",
+        run.stderr
+    );
     assert!(
         !run.stderr.contains("ghp_wrong_secret_987"),
         "{}",

@@ -7,10 +7,12 @@
 //! with where the bug is: it is left out of the connector's suite, and a `known bug` test case
 //! asserts that it still fails, so fixing the bug makes that case fail until the entry goes.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 
+mod common;
+
+use common::{binary, root};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Value, json};
 use singer_conformance::{Mapper, Outcome, Selection, Tap, Target, Verify, libtest};
@@ -18,45 +20,6 @@ use singer_conformance::{Mapper, Outcome, Selection, Tap, Target, Verify, libtes
 /// `(connector, check id, the bug)`: checks that fail today because of a bug in the connector
 /// (or the SDK under it), not in the harness.
 const KNOWN_BUGS: &[(&str, &str, &str)] = &[];
-
-/// The workspace root.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `<build dir>/<name>`, freshly built with `cargo build -p <name>` (a no-op when up to date, as
-/// under `cargo test --workspace`), so the verdicts are about the current code.
-fn binary(name: &str) -> Result<PathBuf, String> {
-    let dir = Path::new(env!("CARGO_BIN_EXE_singer-conformance"))
-        .parent()
-        .ok_or("no build directory")?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut command = Command::new(cargo);
-    command
-        .args(["build", "-q", "-p", name])
-        .current_dir(root());
-    if dir.ends_with("release") {
-        command.arg("--release");
-    }
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(format!(
-            "`cargo build -p {name}` failed:\n{}",
-            tail.join("\n")
-        ));
-    }
-    let path = dir.join(name);
-    if path.exists() {
-        Ok(path)
-    } else {
-        Err(format!("{} does not exist after building", path.display()))
-    }
-}
 
 /// Ids from a JSONL file of records with an integer `id`.
 fn jsonl_ids(path: &Path) -> Result<Vec<i64>, String> {

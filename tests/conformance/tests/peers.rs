@@ -4,36 +4,13 @@
 //! so any change in verdicts is noticed. `UPDATE_EXPECTED=1` rewrites the files.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::process::Command;
 
+mod common;
+
+use common::{here, peer};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::json;
 use singer_conformance::{Report, Selection, Tap, Target, Verify};
-
-fn here() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The peer's `bin` directory, from `scripts/peer NAME`.
-fn peer(name: &str) -> Result<PathBuf, Failed> {
-    let script = here().join("../../scripts/peer");
-    let output = Command::new("bash")
-        .arg(&script)
-        .arg(name)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`scripts/peer {name}` failed (it needs python3 and, the first time, PyPI): {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .into());
-    }
-    Ok(PathBuf::from(
-        String::from_utf8_lossy(&output.stdout).trim(),
-    ))
-}
 
 /// Compares the failed ids with `peers/<name>.expected`.
 fn compare(name: &str, report: &Report) -> Result<(), Failed> {

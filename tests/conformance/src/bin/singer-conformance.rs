@@ -70,6 +70,9 @@ enum Command {
         /// A Markdown table (id | what | why).
         #[arg(long)]
         markdown: bool,
+        /// A JSON list of `{"id", "what", "why"}` (what the pytest plugin reads).
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
     },
 }
 
@@ -155,7 +158,11 @@ fn run(cli: Cli) -> Result<bool> {
             stream_maps,
             common,
         } => common.run(|mapper: Mapper| Ok(mapper.stream_maps(stream_maps))),
-        Command::Checks { kind, markdown } => {
+        Command::Checks {
+            kind,
+            markdown,
+            json,
+        } => {
             let checks: Vec<CheckInfo> = match kind {
                 Some(KindArg::Tap) => Tap::checks().collect(),
                 Some(KindArg::Target) => Target::checks().collect(),
@@ -165,6 +172,14 @@ fn run(cli: Cli) -> Result<bool> {
                     .chain(Mapper::checks())
                     .collect(),
             };
+            if json {
+                let list: Vec<serde_json::Value> = checks
+                    .iter()
+                    .map(|c| serde_json::json!({"id": c.id, "what": c.what, "why": c.why}))
+                    .collect();
+                print(&format!("{}\n", serde_json::Value::Array(list)));
+                return Ok(true);
+            }
             let mut out = String::new();
             if markdown {
                 out.push_str("| id | what | why |\n|---|---|---|\n");

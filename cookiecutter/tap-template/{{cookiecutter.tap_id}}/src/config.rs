@@ -1,0 +1,76 @@
+//! The tap's settings: `--about` lists them, `--config` fills them in.
+
+use serde::Deserialize;
+use singer_sdk::Settings;
+
+/// The settings of `{{ cookiecutter.tap_id }}`.
+#[derive(Debug, Deserialize, Settings)]
+pub(crate) struct Config {
+{%- if cookiecutter.stream_type in ["REST", "GraphQL"] %}
+    /// The base URL of the API.
+    #[serde(default = "default_api_url")]
+    #[setting(default = "https://api.example.com")]
+    pub(crate) api_url: String,
+{%- if cookiecutter.auth_method == "API Key" %}
+    /// The API key, sent in the `X-API-Key` header.
+    #[setting(secret)]
+    pub(crate) api_key: String,
+{%- elif cookiecutter.auth_method == "Bearer Token" %}
+    /// The token sent as `Authorization: Bearer <token>`.
+    #[setting(secret)]
+    pub(crate) auth_token: String,
+{%- elif cookiecutter.auth_method == "Basic Auth" %}
+    /// The user name for HTTP basic authentication.
+    pub(crate) username: String,
+    /// The password for HTTP basic authentication.
+    #[setting(secret)]
+    pub(crate) password: String,
+{%- elif cookiecutter.auth_method == "OAuth2" %}
+    /// The OAuth 2.0 client id.
+    pub(crate) client_id: String,
+    /// The OAuth 2.0 client secret.
+    #[setting(secret)]
+    pub(crate) client_secret: String,
+    /// The token endpoint (default: `<api_url>/oauth/token`).
+    #[serde(default)]
+    pub(crate) token_url: Option<String>,
+{%- elif cookiecutter.auth_method == "JWT" %}
+    /// The issuer of the signed assertion (your service account or client id).
+    pub(crate) client_id: String,
+    /// The PEM private key (RSA) that signs the assertion.
+    #[setting(secret)]
+    pub(crate) private_key: String,
+    /// The token endpoint (default: `<api_url>/oauth/token`); also the assertion's audience.
+    #[serde(default)]
+    pub(crate) token_url: Option<String>,
+{%- endif %}
+{%- else %}
+    /// How many example records the `items` stream emits.
+    #[serde(default = "default_item_count")]
+    #[setting(default = 10)]
+    pub(crate) item_count: u32,
+{%- endif %}
+}
+{%- if cookiecutter.stream_type in ["REST", "GraphQL"] %}
+
+fn default_api_url() -> String {
+    "https://api.example.com".to_owned()
+}
+{%- if cookiecutter.auth_method in ["OAuth2", "JWT"] %}
+
+impl Config {
+    /// The token endpoint: `token_url`, else `<api_url>/oauth/token`.
+    pub(crate) fn token_url(&self) -> String {
+        match &self.token_url {
+            Some(url) => url.clone(),
+            None => format!("{}/oauth/token", self.api_url.trim_end_matches('/')),
+        }
+    }
+}
+{%- endif %}
+{%- else %}
+
+fn default_item_count() -> u32 {
+    10
+}
+{%- endif %}

@@ -1,0 +1,40 @@
+"""Checks the answers before anything is written; the same rules as `cargo singer new`."""
+
+import re
+import sys
+
+# Names cargo accepts for a package and a binary, starting with a letter.
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+# Values written into TOML and YAML strings.
+TEXT = re.compile(r'^[^"\\\x00-\x1f\x7f]*$')
+
+names = {
+    "target_id": {{ cookiecutter.target_id | tojson }},
+    "crate_name": {{ cookiecutter.crate_name | tojson }},
+}
+texts = {
+    "destination_name": {{ cookiecutter.destination_name | tojson }},
+    "admin_name": {{ cookiecutter.admin_name | tojson }},
+    "admin_email": {{ cookiecutter.admin_email | tojson }},
+    "variant": {{ cookiecutter.variant | tojson }},
+    "sdk_path": {{ cookiecutter.sdk_path | tojson }},
+}
+
+errors = []
+for key, value in names.items():
+    if not NAME.match(value):
+        errors.append(
+            f"{key} `{value}` is not a valid name: use ASCII letters, digits, `-` and `_`, "
+            "starting with a letter (e.g. target-example)"
+        )
+for key, value in texts.items():
+    if not TEXT.match(value):
+        errors.append(f"{key} `{value}` must not contain quotes, backslashes or control characters")
+if not re.match(r"^[A-Za-z][A-Za-z0-9]*$", texts["destination_name"]):
+    errors.append(
+        f"destination_name `{texts['destination_name']}` is not a CamelCase name: use ASCII letters and "
+        "digits, starting with a letter (e.g. MyDestinationName)"
+    )
+for error in errors:
+    print(f"error: {error}", file=sys.stderr)
+sys.exit(1 if errors else 0)
