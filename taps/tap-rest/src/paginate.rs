@@ -117,10 +117,7 @@ impl Pagination {
     }
 
     /// Query parameters every request of a stream carries for paging (the page size).
-    pub(crate) fn base_params(
-        &self,
-        params: &serde_json::Map<String, Value>,
-    ) -> Vec<(String, String)> {
+    pub(crate) fn base_params(&self) -> Vec<(String, String)> {
         let limit = |default: &str| {
             self.limit_param
                 .clone()
@@ -138,10 +135,7 @@ impl Pagination {
                 (Some(param), Some(size)) => vec![(param.clone(), size.to_string())],
                 _ => Vec::new(),
             },
-            ResponseStyle::Page => {
-                let _ = params;
-                Vec::new()
-            }
+            ResponseStyle::Page => Vec::new(),
         }
     }
 

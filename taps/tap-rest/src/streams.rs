@@ -164,7 +164,7 @@ fn request(spec: &StreamSpec, pagination: &Pagination) -> Request {
     for (name, value) in &spec.params {
         request.set_query(name.as_str(), scalar(value));
     }
-    for (name, value) in pagination.base_params(&spec.params) {
+    for (name, value) in pagination.base_params() {
         request.set_query(name, value);
     }
     if let Some(key) = &spec.replication_key {
