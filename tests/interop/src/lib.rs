@@ -84,8 +84,8 @@ fn bin_dir() -> Result<PathBuf, String> {
 }
 
 /// The `bin` directory of a Python peer's cached virtual environment (`scripts/peer NAME`:
-/// `meltano`, `singer-sdk`, `target-jsonl`, `tap-jsonl`, `meltanolabs-target-csv`), installed
-/// from PyPI on first use.
+/// `meltano`, `singer-sdk`, `target-jsonl`, `tap-jsonl`, `meltanolabs-target-csv`,
+/// `tap-rest-api-msdk`), installed from PyPI on first use.
 ///
 /// # Panics
 /// When the install fails.
