@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, RetryConfig};
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -103,10 +103,16 @@ impl Stores {
         let shown = format!("{}://{}", url.scheme(), url.authority());
         match url.scheme() {
             "s3" | "s3a" => {
+                // Timeouts through the config keys: `with_client_options` would drop the
+                // environment's client settings (such as AWS_ALLOW_HTTP).
                 let mut builder = AmazonS3Builder::from_env()
                     .with_url(url.as_str())
                     .with_retry(retry())
-                    .with_client_options(client_options());
+                    .with_config(
+                        AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
+                        "5s",
+                    )
+                    .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), "120s");
                 for (key, value) in &self.options {
                     let config = AmazonS3ConfigKey::from_str(key).map_err(|_| {
                         Error::custom(format!(
@@ -146,12 +152,6 @@ fn retry() -> RetryConfig {
         retry_timeout: Duration::from_secs(30),
         ..RetryConfig::default()
     }
-}
-
-fn client_options() -> ClientOptions {
-    ClientOptions::new()
-        .with_connect_timeout(Duration::from_secs(5))
-        .with_timeout(Duration::from_secs(120))
 }
 
 impl Place {

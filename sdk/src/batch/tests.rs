@@ -65,11 +65,7 @@ fn reads_singer_sdk_parquet_fixtures_with_struct_and_list_columns() {
         andorra["languages"],
         json!([{"code": "ca", "name": "Catalan"}])
     );
-    let continents = all(&message(
-        parquet,
-        vec![fixture("continents.parquet.gz")],
-    ))
-    .unwrap();
+    let continents = all(&message(parquet, vec![fixture("continents.parquet.gz")])).unwrap();
     assert_eq!(continents.len(), 7);
     assert_eq!(
         continents[0],
