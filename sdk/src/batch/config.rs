@@ -28,6 +28,7 @@ pub const DEFAULT_BATCH_SIZE: usize = 10_000;
 #[derive(Debug, Clone, PartialEq, Deserialize, crate::Settings)]
 pub struct BatchConfig {
     /// How batch files are encoded: `format` (jsonl or parquet) and `compression` (gzip or none).
+    #[serde(default)]
     pub encoding: Encoding,
     /// Where batch files are written: `root` (a path, a file:// or s3:// URL) and a file name `prefix`.
     pub storage: StorageConfig,

@@ -68,7 +68,10 @@ pub fn load<T: Target, R: BufRead, W: Write>(
         warned: HashSet::new(),
         stop: Arc::default(),
         line_bytes: 0,
-        batches: BatchReader::new(),
+        batches: options
+            .batch_storage
+            .as_ref()
+            .map_or_else(BatchReader::new, BatchReader::with_storage),
     };
     let mut reader = MessageReader::new(input);
     // SIGTERM/SIGINT (Meltano's graceful stop): finish what was read, drain, acknowledge.
