@@ -1,7 +1,7 @@
 //! BATCH messages between our connectors and singer-sdk's, both ways: singer-sdk's tap-jsonl
 //! writing batch files into our target-jsonl, and our batch files (written by the SDK's
-//! `BatchWriter`) into singer-sdk's meltanolabs-target-csv. Each BATCH load must give the
-//! same records as the RECORD load of the same data.
+//! `BatchWriter`) into singer-sdk's meltanolabs-target-csv, in JSON Lines and Parquet, gzip
+//! or not. Each BATCH load must give the same records as the RECORD load of the same data.
 
 use std::path::Path;
 use std::process::Command;
@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use singer_interop::process;
 use singer_interop::records::{self, Kind};
-use target_test_support::batch::{batched, config, sample_input};
+use target_test_support::batch::{ENCODINGS, batched, config, sample_input};
 
 /// Runs `program` with `args`, `stdin` as input; its stdout. Panics when it fails.
 fn pipe(program: &Path, args: &[&str], stdin: &[u8]) -> Vec<u8> {
@@ -93,17 +93,20 @@ fn singer_sdk_tap_batch_files_load_into_our_target() {
     };
     let expected = load("records", &tap_config(None));
     assert_eq!(expected.len(), 7);
-    for compression in ["gzip", "none"] {
+    for (format, compression) in ENCODINGS {
         let batch = json!({
-            "encoding": {"format": "jsonl", "compression": compression},
+            "encoding": {"format": format, "compression": compression},
             "storage": {"root": format!("file://{}", dir.path().join("batches").display())},
             "batch_size": 3
         });
-        let got = load(&format!("batch-{compression}"), &tap_config(Some(batch)));
+        let got = load(
+            &format!("batch-{format}-{compression}"),
+            &tap_config(Some(batch)),
+        );
         records::assert_same(
             "RECORDs",
             &expected,
-            &format!("BATCH jsonl/{compression}"),
+            &format!("BATCH {format}/{compression}"),
             &got,
         );
     }
@@ -131,15 +134,15 @@ fn our_batch_files_load_into_a_singer_sdk_target() {
     };
     let expected = load("records", &input);
     assert_eq!(expected[0].len(), 5);
-    for compression in ["gzip", "none"] {
+    for (format, compression) in ENCODINGS {
         let root = dir.path().join("batches").display().to_string();
-        let messages = batched(&input, &config(&root, "jsonl", compression, &json!({})));
-        let got = load(&format!("batch-{compression}"), &messages);
+        let messages = batched(&input, &config(&root, format, compression, &json!({})));
+        let got = load(&format!("batch-{format}-{compression}"), &messages);
         for (stream, (want, got)) in ["users", "orders"].iter().zip(expected.iter().zip(&got)) {
             records::assert_same(
                 &format!("{stream} from RECORDs"),
                 want,
-                &format!("{stream} from BATCH jsonl/{compression}"),
+                &format!("{stream} from BATCH {format}/{compression}"),
                 got,
             );
         }
