@@ -6,7 +6,7 @@
 //! written through the sink's batches).
 //!
 //! - formats: JSON Lines (`jsonl`) and Apache Parquet (`parquet`), gzip-compressed or not;
-//!   parquet columns follow the stream's JSON Schema ([`arrow_schema`]).
+//!   parquet columns follow the stream's JSON Schema ([`arrow_schema()`]).
 //! - places: local paths, `file://` URLs, and object stores (`s3://bucket/prefix`) with
 //!   credentials and endpoint from the standard `AWS_*` environment variables or
 //!   `storage.params`.
