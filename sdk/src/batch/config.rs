@@ -126,8 +126,8 @@ impl Format {
     }
 }
 
-/// A batch file compression.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, crate::Schema)]
+/// A batch file compression; `null` (as singer-sdk allows) means none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// Gzip.
@@ -145,6 +145,12 @@ impl Compression {
             Compression::Gzip => "gzip",
             Compression::None => "none",
         }
+    }
+}
+
+impl crate::Schema for Compression {
+    fn json_schema() -> Value {
+        serde_json::json!({"type": ["string", "null"], "enum": ["gzip", "none", null]})
     }
 }
 
