@@ -112,6 +112,7 @@ impl Capabilities {
             Capability::SchemaFlattening,
             Capability::StructuredLogging,
             Capability::ValidateRecords,
+            Capability::Batch,
         ])
     }
 
