@@ -100,6 +100,7 @@ impl Capabilities {
             Capability::StreamMaps,
             Capability::SchemaFlattening,
             Capability::StructuredLogging,
+            Capability::Batch,
         ])
     }
 
