@@ -269,3 +269,20 @@ fn records_that_do_not_fit_the_parquet_columns_are_refused() {
     );
     assert!(BatchWriter::new(&config, "users", &json!({"type": "object"})).is_err());
 }
+
+#[test]
+fn writers_their_futures_and_readers_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let dir = tempfile::tempdir().unwrap();
+    let config = BatchConfig::from_value(&json!({
+        "encoding": {"format": "parquet"},
+        "storage": {"root": dir.path()}
+    }))
+    .unwrap();
+    let mut writer = BatchWriter::new(&config, "users", &schema()).unwrap();
+    send(&writer.push(b"{}"));
+    send(&writer.finish());
+    send(&writer);
+    send(&BatchReader::new());
+    send(&read_records(&message(json!(null), vec![])).unwrap());
+}
