@@ -100,6 +100,7 @@ impl Capabilities {
             Capability::StreamMaps,
             Capability::SchemaFlattening,
             Capability::StructuredLogging,
+            Capability::Batch,
         ])
     }
 
@@ -112,6 +113,7 @@ impl Capabilities {
             Capability::SchemaFlattening,
             Capability::StructuredLogging,
             Capability::ValidateRecords,
+            Capability::Batch,
         ])
     }
 

@@ -15,7 +15,7 @@ use clap::Parser;
 use serde_json::Value;
 
 use crate::about::{About, AboutFormat};
-use crate::capability::Capabilities;
+use crate::capability::{Capabilities, Capability};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result, report};
 use crate::mapper::{InlineMapper, Mapper};
@@ -354,8 +354,13 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
     out: MessageWriter<W>,
 ) -> Result<MessageWriter<W>> {
     let mut out = out;
-    let builtins = with_stream_map_settings(tap::TapOptions::settings());
     let capabilities = tap.capabilities();
+    let mut builtins = with_stream_map_settings(tap::TapOptions::settings());
+    if !capabilities.contains(Capability::Batch) {
+        if let Some(builtins) = builtins.as_object_mut() {
+            builtins.shift_remove("batch_config");
+        }
+    }
     let Some(loaded) =
         configure::<T::Settings, W>(info, args.common(), &capabilities, &builtins, &mut out)?
     else {
@@ -364,6 +369,9 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
     let tap_options = tap::TapOptions::from_config(&loaded.config)?;
     let emit_activate_version = tap_options.emit_activate_version_messages();
     let start_date = tap_options.start_date.map(Value::from);
+    let batch = tap_options
+        .batch_config
+        .filter(|_| capabilities.contains(Capability::Batch));
     let (user_settings, mapper) = (loaded.settings, loaded.mapper);
 
     let catalog = match args.catalog.as_deref().or(args.properties.as_deref()) {
@@ -404,6 +412,7 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
             emit_activate_version,
             max_parallelism: tap.max_parallelism(),
             mapper,
+            batch,
         };
         let (_, out) = tap::sync(&streams, options, out).await?;
         Ok(out)

@@ -17,7 +17,7 @@
 //! | [`mapper`] | stream maps, expressions, flattening |
 //! | [`target`] | the [`Target`](target::Target) trait and the load runtime |
 //! | [`sink`] | the [`Sink`](sink::Sink) trait, batches, and file building blocks ([`sink::file`]) |
-//! | [`batch`] | reading the records of BATCH messages |
+//! | [`batch`] | BATCH files: `batch_config`, writer, reader, object stores, parquet columns ([docs](https://github.com/singer-rs/singer-sdk/blob/main/docs/batch.md)) |
 //! | [`about`] | `--about` rendering |
 //! | [`capability`] | what a connector can do, as `--about` lists it |
 //! | [`time`] | timestamp parsing and formatting |

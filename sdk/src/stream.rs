@@ -180,6 +180,12 @@ pub trait Stream: Send + Sync + 'static {
         false
     }
 
+    /// Whether this stream's records go to BATCH files when the config has `batch_config`
+    /// (default `true`); `false` keeps RECORD lines for it.
+    fn batches(&self) -> bool {
+        true
+    }
+
     /// Produces the records of one partition.
     ///
     /// Use [`SyncContext::starting_value`] to ask the source only for new records; the

@@ -501,10 +501,12 @@ fn stream_maps_apply_before_the_sinks() {
 
 #[test]
 fn batch_messages_load_their_files_through_the_stream_maps() {
-    let fixtures = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/conformance/singer-sdk-streams/batch-fixtures"
-    );
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|d| d.join("shared/conformance/singer-sdk-streams/batch-fixtures"))
+        .find(|d| d.is_dir())
+        .expect("no shared/conformance/singer-sdk-streams/batch-fixtures above the crate");
+    let fixtures = fixtures.display();
     let users = json!({"type": "SCHEMA", "stream": "users", "key_properties": ["id"], "schema": {"type": "object", "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}}}})
     .to_string();

@@ -117,6 +117,8 @@ pub struct SyncOptions {
     pub max_parallelism: usize,
     /// Stream maps and flattening, applied to every SCHEMA, RECORD and ACTIVATE_VERSION.
     pub mapper: Option<Mapper>,
+    /// Write records to BATCH files instead of RECORD lines (`batch_config`).
+    pub batch: Option<crate::batch::BatchConfig>,
 }
 
 /// Writes a SCHEMA message per stream and nothing else (`--test=schema`).
@@ -163,6 +165,7 @@ pub async fn sync<W: Write + Send + 'static>(
         record_limit: options.record_limit,
         started,
         version: options.emit_activate_version.then(|| started.timestamp()),
+        batch: options.batch,
         sender: sender.clone(),
         permits: Arc::new(tokio::sync::Semaphore::new(parallelism)),
     });

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::batch::BatchConfig;
 use crate::settings::Settings;
 
 /// The built-in tap settings, as `--config` spells them.
@@ -26,6 +27,10 @@ pub struct TapOptions {
     #[serde(default)]
     #[setting(title = "Emit `ACTIVATE_VERSION` messages", default = false)]
     pub emit_activate_version_messages: Option<bool>,
+    /// Write records to BATCH files (`encoding`: jsonl or parquet, gzip or none; `storage.root`: a local path, `file://` or object store URL such as `s3://bucket/prefix`; `batch_size`: records per file) instead of RECORD lines, with a STATE after each file.
+    #[serde(default)]
+    #[setting(title = "Batch Config")]
+    pub batch_config: Option<BatchConfig>,
 }
 
 impl TapOptions {

@@ -7,9 +7,10 @@ use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::batch::{BatchConfig, BatchWriter};
 use crate::error::{Error, Result};
 use crate::mapper::Mapper;
-use crate::message::{RecordEncoder, RecordMessage};
+use crate::message::{Message, RecordEncoder, RecordMessage, SchemaMessage};
 
 /// Turns a stream's records into RECORD lines: straight from the typed record, or through
 /// the stream maps (which may rename, split, filter or flatten them).
@@ -19,6 +20,16 @@ pub(super) struct Output<'a> {
     direct: RecordEncoder,
     mapper: Option<&'a Mapper>,
     mapped: HashMap<String, RecordEncoder>,
+    batches: Option<Batches<'a>>,
+}
+
+/// BATCH files instead of RECORD lines: one writer per output stream, and the records
+/// serialised since the last [`Output::write_batches`].
+struct Batches<'a> {
+    config: &'a BatchConfig,
+    schemas: &'a [SchemaMessage],
+    writers: HashMap<String, BatchWriter>,
+    pending: Vec<(String, Vec<u8>)>,
 }
 
 impl<'a> Output<'a> {
@@ -29,7 +40,29 @@ impl<'a> Output<'a> {
             direct: RecordEncoder::new(stream, version),
             mapper,
             mapped: HashMap::new(),
+            batches: None,
         }
+    }
+
+    /// Writes records to BATCH files (`batch_config`) instead of RECORD lines; `schemas` are
+    /// the SCHEMA messages of the output streams (parquet columns follow them).
+    pub(super) fn with_batches(
+        mut self,
+        config: &'a BatchConfig,
+        schemas: &'a [SchemaMessage],
+    ) -> Self {
+        self.batches = Some(Batches {
+            config,
+            schemas,
+            writers: HashMap::new(),
+            pending: Vec::new(),
+        });
+        self
+    }
+
+    /// Whether records go to BATCH files.
+    pub(super) fn batching(&self) -> bool {
+        self.batches.is_some()
     }
 
     /// Appends the line(s) of one record, dropping deselected properties first and adding
@@ -42,6 +75,12 @@ impl<'a> Output<'a> {
         bytes: &mut Vec<u8>,
     ) -> Result<()> {
         if self.mapper.is_none() && deselected.is_empty() && inject.is_empty() {
+            if let Some(batches) = &mut self.batches {
+                batches
+                    .pending
+                    .push((self.stream.to_owned(), serde_json::to_vec(record)?));
+                return Ok(());
+            }
             return self.direct.encode(record, bytes);
         }
         let mut value = serde_json::to_value(record)?;
@@ -56,6 +95,12 @@ impl<'a> Output<'a> {
             }
         }
         let Some(mapper) = self.mapper else {
+            if let Some(batches) = &mut self.batches {
+                batches
+                    .pending
+                    .push((self.stream.to_owned(), serde_json::to_vec(&value)?));
+                return Ok(());
+            }
             return self.direct.encode(&value, bytes);
         };
         let Value::Object(record) = value else {
@@ -71,6 +116,12 @@ impl<'a> Output<'a> {
             time_extracted: None,
         };
         for out in mapper.map_record(message)? {
+            if let Some(batches) = &mut self.batches {
+                batches
+                    .pending
+                    .push((out.stream, serde_json::to_vec(&out.record)?));
+                continue;
+            }
             let version = self.version;
             let encoder = self
                 .mapped
@@ -79,6 +130,46 @@ impl<'a> Output<'a> {
             encoder.encode(&out.record, bytes)?;
         }
         Ok(())
+    }
+
+    /// Puts the records serialised so far into their BATCH files, appending a BATCH message
+    /// to `bytes` for each file written; with `all`, also writes the files not yet full, so
+    /// that every record taken so far is in a file. Returns whether a file was written.
+    ///
+    /// # Errors
+    /// A writer that cannot be set up (storage) or a file that cannot be written.
+    pub(super) async fn write_batches(&mut self, bytes: &mut Vec<u8>, all: bool) -> Result<bool> {
+        let Some(batches) = &mut self.batches else {
+            return Ok(false);
+        };
+        let mut written = Vec::new();
+        for (stream, record) in std::mem::take(&mut batches.pending) {
+            let writer = match batches.writers.get_mut(&stream) {
+                Some(writer) => writer,
+                None => {
+                    let schema = batches
+                        .schemas
+                        .iter()
+                        .find(|s| s.stream == stream)
+                        .map(|s| s.schema.clone())
+                        .unwrap_or(Value::Null);
+                    let writer = BatchWriter::new(batches.config, &stream, &schema)?;
+                    batches.writers.entry(stream).or_insert(writer)
+                }
+            };
+            written.extend(writer.push(&record).await?);
+        }
+        if all || !written.is_empty() {
+            // A STATE follows: every record taken so far must be in a file before it.
+            for writer in batches.writers.values_mut() {
+                written.extend(writer.finish().await?);
+            }
+        }
+        for message in &written {
+            serde_json::to_writer(&mut *bytes, &Message::Batch(message.clone()))?;
+            bytes.push(b'\n');
+        }
+        Ok(!written.is_empty())
     }
 
     /// Takes a fresh `time_extracted` for the lines that follow.

@@ -40,12 +40,23 @@ pub(super) async fn sync_partition<S: Stream>(
     let started = Instant::now();
     let mut run = PartitionRun::new(stream, plan, shared, partition);
     let mut output = Output::new(name, shared.version(plan), shared.mapper.as_deref());
+    if let Some(config) = shared
+        .batch
+        .as_ref()
+        .filter(|_| stream.batches() && plan.emit)
+    {
+        output = output.with_batches(config, &plan.schemas);
+    }
     let mut children = Children::default();
     let result = run
         .records(stream, plan, shared, &mut output, &mut children, bytes)
         .await;
     let result = match result {
-        Ok(()) => children.wait().await,
+        Ok(()) => match children.wait().await {
+            // Every record taken is in a BATCH file before the final STATE.
+            Ok(()) => output.write_batches(bytes, true).await.map(|_| ()),
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     RecordCount {
@@ -64,9 +75,10 @@ pub(super) async fn sync_partition<S: Stream>(
     let sorted = run.tracker_sorted;
     if let Err(error) = result {
         // Records already produced were good: write them, with the progress they made
-        // where it is resumable, before failing.
-        let update = run.update(run.tracker.progress());
-        send(shared, std::mem::take(bytes), Some(update), sorted).await?;
+        // where it is resumable, before failing (unless they could not be put in files).
+        let written = !output.batching() || output.write_batches(bytes, true).await.is_ok();
+        let update = written.then(|| run.update(run.tracker.progress()));
+        send(shared, std::mem::take(bytes), update, sorted && written).await?;
         return Err(error);
     }
     let update = run.update(run.tracker.finalize());
@@ -212,15 +224,18 @@ impl PartitionRun {
             if plan.emit {
                 output.record(&record, &plan.deselected, &self.inject, bytes)?;
             }
+            // A STATE follows each BATCH file, as singer-sdk writes them.
+            let batched = output.batching() && output.write_batches(bytes, false).await?;
             self.count += 1;
             self.emitted_since_state += 1;
             if shared.record_limit.is_some_and(|limit| self.count >= limit) {
                 break;
             }
-            if self.emitted_since_state >= frequency {
+            if batched || self.emitted_since_state >= frequency {
                 self.emitted_since_state = 0;
-                // The state covers this record's children too.
+                // The state covers this record's children too, and its records are in files.
                 children.wait().await?;
+                output.write_batches(bytes, true).await?;
                 let update = self.update(self.tracker.progress());
                 *bytes = send(shared, std::mem::take(bytes), Some(update), true).await?;
                 output.refresh();

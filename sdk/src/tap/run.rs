@@ -27,6 +27,8 @@ pub(super) struct Shared {
     pub(super) record_limit: Option<u64>,
     pub(super) started: DateTime<Utc>,
     pub(super) version: Option<i64>,
+    /// Records go to BATCH files (`batch_config`).
+    pub(super) batch: Option<crate::batch::BatchConfig>,
     pub(super) sender: mpsc::Sender<Chunk>,
     /// One permit per partition syncing at once (`max_concurrency`).
     pub(super) permits: Arc<Semaphore>,

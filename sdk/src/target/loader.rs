@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::{Map, Value};
 
+use crate::batch::BatchReader;
 use crate::error::{Error, Result};
 use crate::logging::RecordCount;
 use crate::mapper::Mapper;
@@ -67,6 +68,10 @@ pub fn load<T: Target, R: BufRead, W: Write>(
         warned: HashSet::new(),
         stop: Arc::default(),
         line_bytes: 0,
+        batches: options
+            .batch_storage
+            .as_ref()
+            .map_or_else(BatchReader::new, BatchReader::with_storage),
     };
     let mut reader = MessageReader::new(input);
     // SIGTERM/SIGINT (Meltano's graceful stop): finish what was read, drain, acknowledge.
@@ -130,6 +135,8 @@ struct Loader<'a, T: Target> {
     stop: Arc<AtomicBool>,
     /// Length of the input line being handled.
     line_bytes: usize,
+    /// Reads the files of BATCH messages, keeping the object stores it opened.
+    batches: BatchReader,
 }
 
 impl<T: Target> Loader<'_, T> {
@@ -189,8 +196,7 @@ impl<T: Target> Loader<'_, T> {
                     None => self.on_activate_version(&message, line)?,
                 },
                 Message::Batch(batch) => {
-                    let records =
-                        crate::batch::read_records(&batch).map_err(|e| at_line(line, e))?;
+                    let records = self.batches.read(&batch).map_err(|e| at_line(line, e))?;
                     for record in records {
                         let record = record.map_err(|e| at_line(line, e))?;
                         let outputs = match mapper.as_deref() {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::batch::{BatchConfig, StorageConfig};
 use crate::capability::{Capabilities, Capability};
 use crate::settings::Settings;
 
@@ -55,6 +56,8 @@ pub struct TargetOptions {
     pub batch_wait_limit: Duration,
     /// How many sinks may write at once.
     pub max_parallelism: usize,
+    /// Where BATCH files are read with which object store options (`batch_config.storage`).
+    pub batch_storage: Option<StorageConfig>,
 }
 
 const BATCH_SIZE_ROWS: usize = 10_000;
@@ -102,6 +105,7 @@ impl TargetOptions {
             ),
             ("hard_delete", Capability::HardDelete),
             ("default_target_schema", Capability::TargetSchema),
+            ("batch_config", Capability::Batch),
         ] {
             if !capabilities.contains(capability) {
                 properties.shift_remove(name);
@@ -153,6 +157,10 @@ pub(crate) struct Declared {
     #[serde(default)]
     #[setting(title = "Default Target Schema")]
     default_target_schema: Option<String>,
+    /// BATCH files: `storage.params` holds object store credentials and endpoint for reading them (without it, the store's standard environment variables are used).
+    #[serde(default)]
+    #[setting(title = "Batch Config")]
+    batch_config: Option<BatchConfig>,
 }
 
 impl From<Declared> for TargetOptions {
@@ -180,6 +188,7 @@ impl From<Declared> for TargetOptions {
                 .max_parallelism
                 .filter(|n| *n > 0)
                 .unwrap_or(MAX_PARALLELISM),
+            batch_storage: declared.batch_config.map(|config| config.storage),
         }
     }
 }

@@ -15,9 +15,21 @@ use std::time::{Duration, Instant};
 /// # Errors
 /// The command cannot start, or it ran out of time (the message has what it printed).
 pub fn run(command: &mut Command, limit: Duration) -> Result<Output, String> {
+    run_with_stdin(command, Stdio::null(), limit)
+}
+
+/// [`run`] with `stdin` as the child's standard input (e.g. a file).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with_stdin(
+    command: &mut Command,
+    stdin: impl Into<Stdio>,
+    limit: Duration,
+) -> Result<Output, String> {
     let started = Instant::now();
     command
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);

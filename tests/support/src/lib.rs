@@ -16,11 +16,13 @@
 //! What only one target needs lives in [`jsonl`], [`csv`], [`sqlite`] and [`postgres`]; [`expected`] runs the
 //! conformance suites on a target and compares what it wrote with `tests/expected/`.
 
+pub mod batch;
 pub mod csv;
 pub mod expected;
 pub mod jsonl;
 pub mod postgres;
 mod run;
+pub mod s3;
 pub mod sqlite;
 
 use std::io::Read;
@@ -34,12 +36,13 @@ pub use run::{
 };
 
 /// The capabilities every file target of this repository declares in `--about`, in order.
-pub const FILE_TARGET_CAPABILITIES: [&str; 5] = [
+pub const FILE_TARGET_CAPABILITIES: [&str; 6] = [
     "about",
     "stream-maps",
     "schema-flattening",
     "structured-logging",
     "validate-records",
+    "batch",
 ];
 
 /// A target binary, the setting that names its destination and how that destination is
