@@ -11,6 +11,14 @@ pub enum Widening {
     Keep,
     /// Change the column to this type (`ALTER COLUMN … TYPE`).
     Alter(SqlType),
+    /// The column cannot be altered, but takes the wanted values as it is, stored by the
+    /// database's own conversion rules (SQLite's type affinity: a column's declared type
+    /// is a preference, not a constraint). Values may read back with another type than
+    /// they were written with (the text `'12'` in an `INTEGER` column becomes the integer
+    /// 12), so the [`SchemaPolicy`](super::SchemaPolicy) decides: `evolve` and
+    /// `add-columns` load into the column, `version` into a new column of the wanted
+    /// type, `frozen` refuses.
+    Loose,
     /// The dialect cannot widen the column to hold the wanted values.
     Incompatible,
 }
@@ -244,14 +252,16 @@ impl Dialect for Postgres {
 /// SQLite cannot change a column's type, so [`widen`](Dialect::widen) never returns
 /// [`Widening::Alter`]: a `TEXT` column holds anything, an `INTEGER` or `REAL` column holds
 /// integers, floats and booleans (an `INTEGER` column keeps non-integral floats as `REAL`
-/// values; integral ones such as `2.0` read back as `2`), and anything else is incompatible.
+/// values; integral ones such as `2.0` read back as `2`). Any other pair is
+/// [`Widening::Loose`]: the column still stores the values (its declared type is only an
+/// affinity), but not always with the type they had.
 ///
 /// ```
 /// use singer_sdk::sql::{Dialect, Sqlite, SqlType, Widening};
 ///
 /// assert_eq!(Sqlite.type_name(&Sqlite.coerce(SqlType::BigInt)), "INTEGER");
 /// assert_eq!(Sqlite.widen(&SqlType::Integer, &SqlType::Double), Widening::Keep);
-/// assert_eq!(Sqlite.widen(&SqlType::Integer, &SqlType::Text), Widening::Incompatible);
+/// assert_eq!(Sqlite.widen(&SqlType::Integer, &SqlType::Text), Widening::Loose);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sqlite;
@@ -346,7 +356,7 @@ impl Dialect for Sqlite {
         {
             Widening::Keep
         } else {
-            Widening::Incompatible
+            Widening::Loose
         }
     }
 }

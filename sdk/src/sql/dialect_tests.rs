@@ -155,6 +155,7 @@ fn sqlite_never_alters() {
     assert_eq!(Sqlite.widen(&Integer, &Boolean), Widening::Keep);
     assert_eq!(Sqlite.widen(&Text, &BigInt), Widening::Keep);
     assert_eq!(Sqlite.widen(&Varchar(3), &TimestampTz), Widening::Keep);
-    assert_eq!(Sqlite.widen(&Boolean, &Integer), Widening::Incompatible);
-    assert_eq!(Sqlite.widen(&Integer, &Jsonb), Widening::Incompatible);
+    assert_eq!(Sqlite.widen(&Boolean, &Integer), Widening::Loose);
+    assert_eq!(Sqlite.widen(&Integer, &Jsonb), Widening::Loose);
+    assert_eq!(Sqlite.widen(&Bytes, &Text), Widening::Loose);
 }

@@ -152,7 +152,8 @@ impl Plan {
 ///
 /// # Errors
 /// [`Error::IncompatibleType`] for a type that cannot be widened (unless the policy is
-/// `Version`), and [`Error::NotAllowed`] for a change the policy forbids; both name the
+/// `Version`; a [`Widening::Loose`] column is loaded as it is under `Evolve` and
+/// `AddColumns`), and [`Error::NotAllowed`] for a change the policy forbids; both name the
 /// table, the column and the types.
 pub fn plan(
     dialect: &dyn Dialect,
@@ -203,7 +204,16 @@ pub fn plan(
                     to,
                 });
             }
-            Widening::Incompatible if policy == SchemaPolicy::Version => {
+            Widening::Loose
+                if matches!(policy, SchemaPolicy::Evolve | SchemaPolicy::AddColumns) => {}
+            Widening::Loose if policy == SchemaPolicy::Frozen => {
+                return Err(not_allowed(format!(
+                    "store {} values in column `{current}` ({})",
+                    name(&wanted_type),
+                    name(&current_type)
+                )));
+            }
+            Widening::Loose | Widening::Incompatible if policy == SchemaPolicy::Version => {
                 let versioned = next_version(dialect, existing, column);
                 out.targets.insert(column.clone(), versioned.clone());
                 out.changes.push(Change::AddVersion {
@@ -213,7 +223,7 @@ pub fn plan(
                     existing: current_type,
                 });
             }
-            Widening::Incompatible => {
+            Widening::Loose | Widening::Incompatible => {
                 return Err(Error::IncompatibleType {
                     table: table.to_owned(),
                     column: current,

@@ -1,5 +1,5 @@
-//! The one connection every sink shares, and table preparation (create, add columns,
-//! overwrite).
+//! The one connection every sink shares, and table preparation (create, overwrite, and
+//! the SDK's evolution plan under the schema policy: add columns, version columns).
 //!
 //! Why one connection behind a mutex rather than one per sink: SQLite lets one writer in at a
 //! time anyway, so several connections would only queue on the database lock (and a
@@ -7,12 +7,13 @@
 //! waiting). One connection serialises the sinks' transactions in-process, without busy
 //! retries, and keeps one statement cache. Each batch is one short `IMMEDIATE` transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use singer_sdk::sql::{self, Change, Dialect, Plan, SchemaPolicy, SqlType, Sqlite};
 use singer_sdk::target::{LoadMethod, TargetOptions};
 use singer_sdk::{Error, Result};
 
@@ -28,6 +29,8 @@ pub(crate) struct Client {
     pub(crate) timestamp_column: Option<String>,
     /// The built-in target settings.
     pub(crate) options: TargetOptions,
+    /// What an existing table may undergo when a stream's schema changes.
+    pub(crate) policy: SchemaPolicy,
 }
 
 struct Inner {
@@ -43,6 +46,8 @@ struct Inner {
 pub(crate) struct TableInfo {
     /// The table's primary key columns, in key order (empty when it has none).
     pub(crate) primary_key: Vec<String>,
+    /// The evolution plan applied: which table column holds each stream column.
+    pub(crate) plan: Plan,
 }
 
 /// An existing column: name as declared, declared type, position in the primary key.
@@ -61,6 +66,7 @@ impl Client {
     /// is not a SQLite database.
     pub(crate) fn open(config: &Config, options: &TargetOptions) -> Result<Client> {
         let path = config.database_path()?;
+        let policy = config.schema_policy()?;
         let timestamp_column = config.timestamp_column.as_deref().map(table::conform_name);
         if timestamp_column.as_deref() == Some("") {
             return Err(Error::InvalidConfig {
@@ -92,6 +98,7 @@ impl Client {
             path,
             options: options.clone(),
             timestamp_column,
+            policy,
         })
     }
 
@@ -101,12 +108,15 @@ impl Client {
         ConnectionGuard(self.inner.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Creates the stream's table or brings it up to date: adds missing columns (never
-    /// drops any), warns about columns whose type changed, drops and recreates it first
-    /// under `overwrite` the first time this run sees it.
+    /// Creates the stream's table or brings it up to date by the SDK's evolution plan under
+    /// the schema policy: adds missing columns (never drops any), loads values of another
+    /// type into the existing column with a warning (`evolve`, `add-columns`: SQLite stores
+    /// any value in any column) or into a new `<column>__v2` (`version`); drops and
+    /// recreates the table first under `overwrite` the first time this run sees it.
     ///
     /// # Errors
-    /// Another stream already loads into this table, or the DDL fails.
+    /// Another stream already loads into this table, the policy forbids a change the stream
+    /// needs, or the DDL fails.
     pub(crate) fn prepare_table(
         &self,
         stream: &str,
@@ -153,41 +163,15 @@ impl Client {
             tracing::info!(stream, table = table_name, "Created table.");
             TableInfo {
                 primary_key: keys.to_vec(),
+                plan: Plan::default(),
             }
         } else {
-            for column in columns {
-                match existing
-                    .iter()
-                    .find(|e| e.name.eq_ignore_ascii_case(&column.name))
-                {
-                    None => {
-                        add_column(&tx, table_name, &column.name, column.sql_type)
-                            .map_err(|e| fail("add a column to", e))?;
-                        tracing::info!(
-                            stream,
-                            table = table_name,
-                            column = column.name,
-                            sql_type = column.sql_type,
-                            "Added column."
-                        );
-                    }
-                    Some(e) if !e.declared.eq_ignore_ascii_case(column.sql_type) => {
-                        tracing::warn!(
-                            stream,
-                            table = table_name,
-                            column = column.name,
-                            declared = e.declared,
-                            schema_type = column.sql_type,
-                            "Column type changed: the column keeps its declared type and new values are stored as they come (SQLite is dynamically typed)."
-                        );
-                    }
-                    Some(_) => {}
-                }
-            }
+            let plan = self.evolve(&tx, stream, table_name, columns, &existing)?;
             let mut pk: Vec<&Existing> = existing.iter().filter(|e| e.pk > 0).collect();
             pk.sort_by_key(|e| e.pk);
             TableInfo {
                 primary_key: pk.iter().map(|e| e.name.to_lowercase()).collect(),
+                plan,
             }
         };
         tx.commit().map_err(|e| fail("prepare", e))?;
@@ -196,6 +180,109 @@ impl Client {
             .insert(table_name.to_owned(), stream.to_owned());
         inner.prepared.insert(table_name.to_owned());
         Ok(info)
+    }
+
+    /// Plans and applies what the existing table needs to hold the stream's columns.
+    fn evolve(
+        &self,
+        tx: &Transaction<'_>,
+        stream: &str,
+        table_name: &str,
+        columns: &[Column],
+        existing: &[Existing],
+    ) -> Result<Plan> {
+        // SQLite compares column names case-insensitively; conformed names are lower-case.
+        let existing: BTreeMap<String, (&str, SqlType)> = existing
+            .iter()
+            .map(|e| {
+                let ty = Sqlite
+                    .parse_type(&e.declared)
+                    .unwrap_or(SqlType::Other(e.declared.clone()));
+                (e.name.to_lowercase(), (e.declared.as_str(), ty))
+            })
+            .collect();
+        let types: BTreeMap<String, SqlType> = existing
+            .iter()
+            .map(|(name, (_, ty))| (name.clone(), ty.clone()))
+            .collect();
+        let wanted: Vec<(String, SqlType)> = columns
+            .iter()
+            .map(|c| (c.name.clone(), c.sql_type.clone()))
+            .collect();
+        let plan = sql::plan(&Sqlite, table_name, &types, &wanted, self.policy).map_err(|e| {
+            Error::context(
+                format!(
+                    "stream `{stream}`: table `{table_name}` in `{}` cannot take the stream's schema under schema_policy `{}`",
+                    self.path.display(),
+                    self.policy
+                ),
+                e,
+            )
+        })?;
+        let fail = |e: rusqlite::Error| {
+            Error::context(
+                format!(
+                    "cannot add a column to table `{table_name}` for stream `{stream}` in `{}`",
+                    self.path.display()
+                ),
+                e,
+            )
+        };
+        for change in &plan.changes {
+            match change {
+                Change::AddColumn { column, sql_type } => {
+                    add_column(tx, table_name, column, &Sqlite.type_name(sql_type))
+                        .map_err(fail)?;
+                    tracing::info!(
+                        stream,
+                        table = table_name,
+                        column,
+                        sql_type = Sqlite.type_name(sql_type),
+                        "Added column."
+                    );
+                }
+                Change::AddVersion {
+                    column,
+                    versioned,
+                    sql_type,
+                    existing,
+                } => {
+                    add_column(tx, table_name, versioned, &Sqlite.type_name(sql_type))
+                        .map_err(fail)?;
+                    tracing::warn!(
+                        stream,
+                        table = table_name,
+                        column,
+                        versioned,
+                        declared = Sqlite.type_name(existing),
+                        schema_type = Sqlite.type_name(sql_type),
+                        "Column type changed: the stream's values go to a new column (schema_policy version)."
+                    );
+                }
+                other => {
+                    return Err(Error::custom(format!(
+                        "stream `{stream}`: table `{table_name}` would need {other:?}, which SQLite cannot do; change the table by hand"
+                    )));
+                }
+            }
+        }
+        for (name, ty) in &wanted {
+            let Some((declared, _)) = existing.get(name) else {
+                continue;
+            };
+            let schema_type = Sqlite.type_name(ty);
+            if plan.column_for(name) == name && !declared.eq_ignore_ascii_case(&schema_type) {
+                tracing::warn!(
+                    stream,
+                    table = table_name,
+                    column = name,
+                    declared,
+                    schema_type,
+                    "Column type changed: the column keeps its declared type and new values are stored as they come (SQLite is dynamically typed)."
+                );
+            }
+        }
+        Ok(plan)
     }
 }
 

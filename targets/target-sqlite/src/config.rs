@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
+use singer_sdk::sql::SchemaPolicy;
 use singer_sdk::{Error, Result, Settings};
 
 /// The target's settings.
@@ -24,6 +25,10 @@ pub(crate) struct Config {
     #[setting(title = "Timestamp Column")]
     #[schema(min_length = 1)]
     pub(crate) timestamp_column: Option<String>,
+    /// What a table may undergo when a stream's schema changes: evolve (add columns; a column whose type changed keeps its declared type and stores the values as they come, SQLite being dynamically typed), version (load such a column's values into a new `<column>__v2` of the new type), add-columns (as evolve) or frozen (no change at all).
+    #[serde(default)]
+    #[setting(title = "Schema Policy", default = "evolve")]
+    pub(crate) schema_policy: Option<String>,
 }
 
 impl Config {
@@ -70,6 +75,21 @@ impl Config {
             )));
         }
         Ok(path)
+    }
+}
+
+impl Config {
+    /// The schema policy (default `evolve`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an unknown policy.
+    pub(crate) fn schema_policy(&self) -> Result<SchemaPolicy> {
+        match &self.schema_policy {
+            None => Ok(SchemaPolicy::default()),
+            Some(text) => text
+                .parse()
+                .map_err(|e: singer_sdk::sql::Error| invalid(&format!("`schema_policy`: {e}"))),
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rusqlite::{ErrorCode, Transaction, params_from_iter};
 use serde_json::{Map, Value};
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
+use singer_sdk::sql::{Dialect, SqlType, Sqlite};
 use singer_sdk::target::{LoadMethod, TargetOptions};
 use singer_sdk::time::format_timestamp;
 use singer_sdk::{Error, Result};
@@ -68,7 +69,7 @@ impl SqliteSink {
                 stream.name
             )));
         }
-        let columns = table::columns(stream, client.timestamp_column.as_deref())?;
+        let mut columns = table::columns(stream, client.timestamp_column.as_deref())?;
         if columns.is_empty() {
             return Err(Error::custom(format!(
                 "stream `{}` has no properties, so table `{table_name}` would have no columns; the tap must declare at least one property",
@@ -81,6 +82,14 @@ impl SqliteSink {
             .map(|k| table::conform_name(k))
             .collect();
         let info = client.prepare_table(&stream.name, &table_name, &columns, &keys, options)?;
+        // Under schema_policy `version`, a column may now load into `<column>__v2`.
+        for column in &mut columns {
+            column.name = info.plan.column_for(&column.name).to_owned();
+        }
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|k| info.plan.column_for(k).to_owned())
+            .collect();
         let same_key = !keys.is_empty() && {
             let mut a = keys.clone();
             let mut b = info.primary_key.clone();
@@ -326,7 +335,8 @@ impl Sink for SqliteSink {
         let mut connection = client.connection();
         let tx = connection.transaction().map_err(fail)?;
         if !client::has_column(&tx, &self.table, VERSION_COLUMN).map_err(fail)? {
-            client::add_column(&tx, &self.table, VERSION_COLUMN, "INTEGER").map_err(fail)?;
+            let ty = Sqlite.type_name(&SqlType::BigInt);
+            client::add_column(&tx, &self.table, VERSION_COLUMN, &ty).map_err(fail)?;
         }
         let table = table::quote(&self.table);
         let version_column = table::quote(VERSION_COLUMN);
@@ -338,7 +348,8 @@ impl Sink for SqliteSink {
             .map_err(fail)?
         } else {
             if !client::has_column(&tx, &self.table, DELETED_AT_COLUMN).map_err(fail)? {
-                client::add_column(&tx, &self.table, DELETED_AT_COLUMN, "TEXT").map_err(fail)?;
+                let ty = Sqlite.type_name(&SqlType::TimestampTz);
+                client::add_column(&tx, &self.table, DELETED_AT_COLUMN, &ty).map_err(fail)?;
             }
             let deleted_at = table::quote(DELETED_AT_COLUMN);
             tx.execute(

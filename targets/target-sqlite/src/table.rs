@@ -1,7 +1,9 @@
 //! From a stream to a table: conformed names, column types, SQL text and bound values.
 //!
-//! Everything here is pure (no connection), so it is unit-tested directly. Identifiers are
-//! always quoted; values are never interpolated, only bound.
+//! Names, types and quoting come from the SDK's SQL base (`singer_sdk::sql`, dialect
+//! [`Sqlite`]); what is here is the SQL text of SQLite's row-by-row loading. Everything is
+//! pure (no connection), so it is unit-tested directly. Identifiers are always quoted;
+//! values are never interpolated, only bound.
 
 use std::collections::HashMap;
 
@@ -9,78 +11,27 @@ use rusqlite::ToSql;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use serde_json::Value;
 use singer_sdk::sink::StreamSchema;
+use singer_sdk::sql::{Dialect, Namer, SqlType, Sqlite, TypeMapper};
 use singer_sdk::{Error, Result};
 
-/// singer-sdk's `SQLSink.conform_name`: drop characters outside `[A-Za-z0-9_-.]` and
-/// whitespace, lower-case, trim, turn `.`, `-` and spaces into `_`, and replace a leading
-/// digit with a letter (`0` → `a` … `9` → `j`).
-pub(crate) fn conform_name(name: &str) -> String {
-    let kept: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') || c.is_whitespace())
-        .collect();
-    let mut conformed: String = kept
-        .to_lowercase()
-        .trim()
-        .chars()
-        .map(|c| if matches!(c, '.' | '-' | ' ') { '_' } else { c })
-        .collect();
-    if let Some(first) = conformed.chars().next() {
-        if let Some(digit) = first.to_digit(10) {
-            let letter = char::from(b'a' + u8::try_from(digit).unwrap_or(0));
-            conformed.replace_range(..1, &letter.to_string());
-        }
-    }
-    conformed
-}
-
-/// A quoted SQL identifier (`"name"`, inner quotes doubled).
+/// A quoted SQL identifier (`"name"`, inner quotes doubled). Identifiers are always quoted,
+/// so no name can be read as a key word.
 pub(crate) fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
+    Sqlite.quote(identifier)
 }
 
-/// The declared SQLite type of a property: `INTEGER`, `REAL`, `BOOLEAN` (0/1) or `TEXT`
-/// (strings, date-times in ISO form, and objects/arrays as JSON text).
-pub(crate) fn sql_type(schema: &Value) -> &'static str {
-    match first_type(schema) {
-        Some("integer") => "INTEGER",
-        Some("number") => "REAL",
-        Some("boolean") => "BOOLEAN",
-        _ => "TEXT",
-    }
+/// The column name of a stream, property or setting name: singer-sdk's `conform_name`
+/// (drop characters outside `[A-Za-z0-9_-.]` and whitespace, lower-case, trim, turn `.`,
+/// `-` and spaces into `_`, a leading digit becomes a letter); empty when nothing is left.
+pub(crate) fn conform_name(name: &str) -> String {
+    Namer::new(&Sqlite).conform(name).unwrap_or_default()
 }
 
-/// The first non-null JSON type a property schema allows: from `type` (a string or a list),
-/// else the first `anyOf`/`oneOf`/`allOf` branch that has one, else `object`/`array` when
-/// the schema has `properties`/`items`.
-fn first_type(schema: &Value) -> Option<&str> {
-    match schema.get("type") {
-        Some(Value::String(ty)) if ty != "null" => return Some(ty),
-        Some(Value::Array(types)) => {
-            if let Some(ty) = types
-                .iter()
-                .filter_map(Value::as_str)
-                .find(|t| *t != "null")
-            {
-                return Some(ty);
-            }
-        }
-        _ => {}
-    }
-    for keyword in ["anyOf", "oneOf", "allOf"] {
-        if let Some(branches) = schema.get(keyword).and_then(Value::as_array) {
-            if let Some(ty) = branches.iter().find_map(first_type) {
-                return Some(ty);
-            }
-        }
-    }
-    if schema.get("properties").is_some() {
-        Some("object")
-    } else if schema.get("items").is_some() {
-        Some("array")
-    } else {
-        None
-    }
+/// The column type of a property, by the SDK's [`TypeMapper`] for SQLite: `INTEGER`,
+/// `REAL`, `BOOLEAN` (0/1) or `TEXT` (strings, date-times in ISO form, and objects/arrays
+/// as JSON text).
+pub(crate) fn sql_type(schema: &Value) -> SqlType {
+    TypeMapper::new(&Sqlite).sql_type(schema)
 }
 
 /// One column of a stream's table.
@@ -90,8 +41,8 @@ pub(crate) struct Column {
     pub(crate) property: Option<String>,
     /// The conformed column name.
     pub(crate) name: String,
-    /// The declared SQLite type.
-    pub(crate) sql_type: &'static str,
+    /// The column type (as the SQLite dialect coerces it).
+    pub(crate) sql_type: SqlType,
 }
 
 /// The columns of a stream, in schema order, plus the load-time column when configured.
@@ -133,7 +84,7 @@ pub(crate) fn columns(
         out.push(Column {
             property: schema.is_some().then(|| property.to_owned()),
             name,
-            sql_type: schema.map_or("TEXT", sql_type),
+            sql_type: schema.map_or(SqlType::Text, sql_type),
         });
     }
     Ok(out)
@@ -149,7 +100,11 @@ pub(crate) fn create_table(table: &str, columns: &[Column], keys: &[String]) -> 
             } else {
                 ""
             };
-            format!("{} {}{not_null}", quote(&c.name), c.sql_type)
+            format!(
+                "{} {}{not_null}",
+                quote(&c.name),
+                Sqlite.type_name(&c.sql_type)
+            )
         })
         .collect();
     if !keys.is_empty() {

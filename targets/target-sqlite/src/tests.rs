@@ -6,6 +6,7 @@ use chrono::Utc;
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 use singer_sdk::sink::{Batch, Sink, StreamSchema};
+use singer_sdk::sql::{Dialect, SqlType, Sqlite};
 use singer_sdk::target::{LoadMethod, TargetOptions};
 
 use crate::client::Client;
@@ -56,7 +57,9 @@ fn columns_are_typed_from_the_schema() {
             json!({"type": "array", "items": {"type": "string"}}),
             "TEXT",
         ),
-        (json!({"type": ["null", "number", "string"]}), "REAL"),
+        // A union of different scalar types is text, as in singer-sdk's `to_sql_type`.
+        (json!({"type": ["null", "number", "string"]}), "TEXT"),
+        (json!({"type": ["integer", "number"]}), "REAL"),
         (
             json!({"anyOf": [{"type": "null"}, {"type": "integer"}]}),
             "INTEGER",
@@ -67,14 +70,18 @@ fn columns_are_typed_from_the_schema() {
         ),
         (
             json!({"oneOf": [{"type": "boolean"}, {"type": "string"}]}),
-            "BOOLEAN",
+            "TEXT",
         ),
         (json!({"type": "null"}), "TEXT"),
         (json!({}), "TEXT"),
         (json!({"properties": {"a": {}}}), "TEXT"),
     ];
     for (schema, expected) in cases {
-        assert_eq!(table::sql_type(&schema), expected, "{schema}");
+        assert_eq!(
+            Sqlite.type_name(&table::sql_type(&schema)),
+            expected,
+            "{schema}"
+        );
     }
 }
 
@@ -101,17 +108,17 @@ fn columns_keep_schema_order_and_add_the_timestamp_column() {
             Column {
                 property: Some("Id".to_owned()),
                 name: "id".to_owned(),
-                sql_type: "INTEGER"
+                sql_type: SqlType::Integer
             },
             Column {
                 property: Some("Client Name".to_owned()),
                 name: "client_name".to_owned(),
-                sql_type: "TEXT"
+                sql_type: SqlType::Text
             },
             Column {
                 property: None,
                 name: "__loaded_at".to_owned(),
-                sql_type: "TEXT"
+                sql_type: SqlType::Text
             },
         ]
     );
@@ -140,7 +147,7 @@ fn clashing_column_names_are_an_error_naming_both_properties() {
     assert!(error.contains("property `!!`"), "{error}");
 }
 
-fn column(name: &str, sql_type: &'static str) -> Column {
+fn column(name: &str, sql_type: SqlType) -> Column {
     Column {
         property: Some(name.to_owned()),
         name: name.to_owned(),
@@ -150,7 +157,7 @@ fn column(name: &str, sql_type: &'static str) -> Column {
 
 #[test]
 fn sql_text() {
-    let columns = [column("id", "INTEGER"), column("name", "TEXT")];
+    let columns = [column("id", SqlType::BigInt), column("name", SqlType::Text)];
     let keys = ["id".to_owned()];
     assert_eq!(
         table::create_table("t", &columns, &keys),
@@ -307,8 +314,13 @@ impl Db {
     }
 
     fn client(&self, options: &TargetOptions) -> Arc<Client> {
-        let path = self.dir.path().join("t.db");
-        Arc::new(Client::open(&config(&json!({"database": path})), options).unwrap())
+        self.client_with(options, &json!({}))
+    }
+
+    fn client_with(&self, options: &TargetOptions, settings: &Value) -> Arc<Client> {
+        let mut settings = settings.clone();
+        settings["database"] = json!(self.dir.path().join("t.db"));
+        Arc::new(Client::open(&config(&settings), options).unwrap())
     }
 
     fn rows(&self, sql: &str) -> Vec<Vec<rusqlite::types::Value>> {
@@ -436,4 +448,75 @@ fn a_type_change_keeps_the_column_and_stores_values_as_they_come() {
         db.rows("SELECT type FROM pragma_table_info('s')"),
         vec![vec![text("INTEGER")]]
     );
+}
+
+#[test]
+fn schema_policy_version_loads_a_changed_column_into_a_new_one() {
+    let db = Db::new();
+    let options = TargetOptions::default();
+    let client = db.client_with(&options, &json!({"schema_policy": "version"}));
+    let v1 = stream("s", &json!({"v": {"type": "integer"}}), &[]);
+    let mut sink = SqliteSink::open(&client, &v1, &options).unwrap();
+    sink.write_batch(batch(&v1, &[json!({"v": 1})])).unwrap();
+    let v2 = stream("s", &json!({"v": {"type": "string"}}), &[]);
+    let mut sink = SqliteSink::open(&client, &v2, &options).unwrap();
+    sink.write_batch(batch(&v2, &[json!({"v": "12"})])).unwrap();
+    // A later run with the same schema reuses the version column.
+    let client = db.client_with(&options, &json!({"schema_policy": "version"}));
+    let mut sink = SqliteSink::open(&client, &v2, &options).unwrap();
+    sink.write_batch(batch(&v2, &[json!({"v": "13"})])).unwrap();
+    let null = rusqlite::types::Value::Null;
+    assert_eq!(
+        db.rows("SELECT v, typeof(v__v2), v__v2 FROM s ORDER BY rowid"),
+        vec![
+            vec![int(1), text("null"), null.clone()],
+            vec![null.clone(), text("text"), text("12")],
+            vec![null, text("text"), text("13")],
+        ]
+    );
+    assert_eq!(
+        db.rows("SELECT name, type FROM pragma_table_info('s')"),
+        vec![
+            vec![text("v"), text("INTEGER")],
+            vec![text("v__v2"), text("TEXT")]
+        ]
+    );
+}
+
+#[test]
+fn schema_policy_frozen_refuses_a_new_column_naming_table_and_column() {
+    let db = Db::new();
+    let options = TargetOptions::default();
+    let client = db.client_with(&options, &json!({"schema_policy": "frozen"}));
+    let v1 = stream("s", &json!({"v": {"type": "integer"}}), &[]);
+    let mut sink = SqliteSink::open(&client, &v1, &options).unwrap();
+    sink.write_batch(batch(&v1, &[json!({"v": 1})])).unwrap();
+    let v2 = stream(
+        "s",
+        &json!({"v": {"type": "integer"}, "w": {"type": "string"}}),
+        &[],
+    );
+    let error = SqliteSink::open(&client, &v2, &options).err().unwrap();
+    let report = singer_sdk::error::report(&error);
+    assert!(
+        report.contains("stream `s`")
+            && report.contains("schema_policy `frozen`")
+            && report.contains("add column `w` (TEXT)"),
+        "{report}"
+    );
+    assert_eq!(
+        db.rows("SELECT name FROM pragma_table_info('s')"),
+        vec![vec![text("v")]]
+    );
+}
+
+#[test]
+fn an_unknown_schema_policy_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = json!({"database": dir.path().join("t.db"), "schema_policy": "loose"});
+    let error = Client::open(&config(&settings), &TargetOptions::default())
+        .err()
+        .unwrap();
+    assert_eq!(error.exit_code(), 2);
+    assert!(error.to_string().contains("`schema_policy`"), "{error}");
 }
