@@ -199,6 +199,7 @@ pub struct SyncContext {
     pub(crate) partition: Option<Context>,
     pub(crate) starting_value: Option<Value>,
     pub(crate) record_limit: Option<u64>,
+    pub(crate) replication_key: Option<String>,
 }
 
 impl SyncContext {
@@ -209,7 +210,25 @@ impl SyncContext {
             partition,
             starting_value,
             record_limit: None,
+            replication_key: None,
         }
+    }
+
+    /// The same context syncing incrementally by `key`.
+    #[must_use]
+    pub fn with_replication_key(mut self, key: impl Into<String>) -> Self {
+        self.replication_key = Some(key.into());
+        self
+    }
+
+    /// The replication key in effect: the stream's own
+    /// ([`Stream::replication_key`]), or the one the catalog selects (`replication-key`
+    /// metadata), `None` for a full-table sync (also when the catalog asks for
+    /// `FULL_TABLE`). A source that filters or orders by the key must use this one, and
+    /// [`starting_value`](Self::starting_value) is a value of it.
+    #[must_use]
+    pub fn replication_key(&self) -> Option<&str> {
+        self.replication_key.as_deref()
     }
 
     /// The partition being synced, if the stream has partitions.

@@ -194,6 +194,7 @@ impl PartitionRun {
             partition: self.partition.clone(),
             starting_value: self.tracker.starting_value().cloned(),
             record_limit: shared.record_limit,
+            replication_key: plan.replication_key.clone(),
         };
         let frequency = stream.state_message_frequency().max(1);
         let mut records = stream.records(&cx);

@@ -163,6 +163,99 @@ fn an_incremental_sync_resumes_from_its_bookmark_in_key_order() {
     );
 }
 
+#[test]
+fn a_replication_key_chosen_in_the_catalog_filters_and_orders_by_it() {
+    let dest = TAP.dest();
+    let schema = create_source(&dest);
+    let stream = format!("{schema}-every");
+    postgres::client()
+        .batch_execute(&format!(
+            "INSERT INTO {schema}.every (id, updated) VALUES (3, '2024-03-01T00:00:00Z'), (4, '2023-01-01T00:00:00Z'), (5, '2024-02-15T00:00:00Z')"
+        ))
+        .unwrap();
+    let config = connection(&schema);
+    let output = tap(&dest, &config, &["--discover"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut catalog: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let streams = catalog["streams"].as_array_mut().unwrap();
+    streams.retain(|s| s["tap_stream_id"] == json!(stream));
+    let root = streams[0]["metadata"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|m| m["breadcrumb"] == json!([]))
+        .unwrap();
+    root["metadata"]["selected"] = json!(true);
+    root["metadata"]["replication-method"] = json!("INCREMENTAL");
+    root["metadata"]["replication-key"] = json!("updated");
+    let catalog_path = dest.write("catalog.json", catalog.to_string());
+    let state = json!({"bookmarks": {&stream: {"replication_key": "updated", "replication_key_value": "2024-01-15T00:00:00+00:00"}}});
+    let state_path = dest.write("state.json", state.to_string());
+    let output = tap(
+        &dest,
+        &config,
+        &[
+            "--catalog",
+            catalog_path.to_str().unwrap(),
+            "--state",
+            state_path.to_str().unwrap(),
+        ],
+    );
+    let ids: Vec<Value> = records(&output)
+        .into_iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [json!(2), json!(5), json!(3)],
+        "rows from the bookmark on, in the order of the catalog's key (not the table's)"
+    );
+    let out = messages(&output.stdout);
+    let schema_message = out.iter().find(|m| m["type"] == "SCHEMA").unwrap();
+    assert_eq!(schema_message["bookmark_properties"], json!(["updated"]));
+    let last_state = out.iter().rev().find(|m| m["type"] == "STATE").unwrap();
+    assert_eq!(
+        last_state["value"]["bookmarks"][&stream]["replication_key_value"],
+        json!("2024-03-01T00:00:00+00:00")
+    );
+
+    // FULL_TABLE in the catalog wins over a configured replication key.
+    root_method(&mut catalog, "FULL_TABLE");
+    let catalog_path = dest.write("catalog.json", catalog.to_string());
+    let mut config = connection(&schema);
+    config["replication_keys"] = json!({&stream: "updated"});
+    let output = tap(
+        &dest,
+        &config,
+        &[
+            "--catalog",
+            catalog_path.to_str().unwrap(),
+            "--state",
+            state_path.to_str().unwrap(),
+        ],
+    );
+    let mut ids: Vec<i64> = records(&output)
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2, 3, 4, 5], "a full-table sync reads every row");
+}
+
+fn root_method(catalog: &mut Value, method: &str) {
+    let root = catalog["streams"][0]["metadata"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|m| m["breadcrumb"] == json!([]))
+        .unwrap();
+    root["metadata"]["replication-method"] = json!(method);
+    root["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("replication-key");
+}
+
 /// The SDK's PostgreSQL loader, as target-postgres is built on it.
 struct Loading(Arc<Loader>);
 

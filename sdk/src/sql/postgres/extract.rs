@@ -96,8 +96,9 @@ impl TableStream {
         self.keys = keys;
     }
 
-    /// Reads the stream incrementally by `column` (which must be one of its columns): rows
-    /// come in its order, from the bookmark on.
+    /// Reads the stream incrementally by `column` (which must be one of its columns) unless
+    /// the catalog chooses another key or `FULL_TABLE`: rows come in the key's order, from
+    /// the bookmark on.
     ///
     /// # Errors
     /// [`Error::Settings`] when the table has no such column.
@@ -144,7 +145,7 @@ impl TableStream {
 
     /// The cursor's query: every column (`bytea` as base64, `timestamp` as UTC), from `start` on by the
     /// replication key when both are there, in key order.
-    fn select(&self, start: Option<&Value>) -> String {
+    fn select(&self, key: Option<&str>, start: Option<&Value>) -> String {
         let table = format!(
             "{}.{}",
             Postgres.quote(&self.schema_name),
@@ -164,7 +165,7 @@ impl TableStream {
             })
             .collect();
         let mut sql = format!("SELECT {} FROM {table}", columns.join(", "));
-        if let Some(key) = &self.replication_key {
+        if let Some(key) = key {
             let key = Postgres.quote(key);
             if let Some(start) = start {
                 let literal = match start {
@@ -211,12 +212,14 @@ impl Stream for TableStream {
         self.replication_key.as_deref()
     }
 
+    /// Rows come ordered by whichever replication key is in effect, the stream's own or the
+    /// catalog's ([`SyncContext::replication_key`]).
     fn is_sorted(&self) -> bool {
-        self.replication_key.is_some()
+        true
     }
 
     fn records<'a>(&'a self, cx: &'a SyncContext) -> RecordStream<'a, Self::Record> {
-        let select = self.select(cx.starting_value());
+        let select = self.select(cx.replication_key(), cx.starting_value());
         let start = async move {
             let client = connect_async(&self.connect).await?;
             let open = format!(
