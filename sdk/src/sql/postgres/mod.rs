@@ -7,6 +7,7 @@
 //! | module | holds |
 //! |---|---|
 //! | [`connect`] | [`ConnectOptions`] (host, port, user, password, database, [`SslMode`]) and URL parsing |
+//! | [`settings`] | [`ConnectionSettings`], the connection settings of a connector's config |
 //! | [`client`] | [`Client`], a blocking connection for sink threads |
 //! | [`catalog`] | [`TableInfo`]: a table's columns and primary key, read in one catalog query |
 //! | [`ddl`] | `CREATE TABLE` and the `ALTER TABLE` of each [`Change`](super::Change) |
@@ -15,7 +16,8 @@
 //! | [`extract`] | [`TableStream`], a table read through a server-side cursor |
 //! | [`loader`] | [`Loader`], what a target's sinks share; [`TableSink`], one stream's table |
 //!
-//! A target built on it is a few lines: its settings become [`ConnectOptions`], its
+//! A target built on it is a few lines: its settings embed [`ConnectionSettings`], which
+//! become [`ConnectOptions`]; its
 //! `connect` builds a [`Loader`] and its `open_sink` calls [`Loader::open_sink`].
 //!
 //! ```no_run
@@ -37,6 +39,7 @@ pub mod discover;
 pub mod extract;
 pub mod loader;
 mod pool;
+pub mod settings;
 mod sink;
 mod tls;
 
@@ -46,6 +49,7 @@ pub use connect::{ConnectOptions, SslMode};
 pub use discover::{DiscoverOptions, discover};
 pub use extract::{TableColumn, TableStream};
 pub use loader::Loader;
+pub use settings::ConnectionSettings;
 pub use sink::TableSink;
 
 /// What can go wrong talking to PostgreSQL.
