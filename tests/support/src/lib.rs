@@ -13,13 +13,15 @@
 //! assert_loaded(&output, input);
 //! ```
 //!
-//! What only one target needs lives in [`jsonl`], [`csv`], [`sqlite`] and [`postgres`]; [`expected`] runs the
+//! What only one target needs lives in [`jsonl`], [`csv`], [`sqlite`] and [`postgres`]; [`kill`] is the
+//! kill-and-resume test of the database targets; [`expected`] runs the
 //! conformance suites on a target and compares what it wrote with `tests/expected/`.
 
 pub mod batch;
 pub mod csv;
 pub mod expected;
 pub mod jsonl;
+pub mod kill;
 pub mod postgres;
 mod run;
 pub mod s3;
