@@ -187,6 +187,24 @@ pub(crate) fn target_systems(args: &Args, with_peers: bool) -> Vec<System> {
             true,
         ),
     ];
+    // The same with one worker (the line-by-line path), so the gain from the worker pool
+    // shows apart from the rest.
+    for (name, config) in [
+        ("target-jsonl", jsonl.clone()),
+        ("target-csv", csv.clone()),
+        ("target-sqlite", json!({"database": "{work}/out.db"})),
+    ] {
+        let mut config = config;
+        config["workers"] = json!(1);
+        systems.push(command_system(
+            &format!("{name} (ours, 1 worker)"),
+            Kind::Ours,
+            args.bin_dir.join(name),
+            config_arg(),
+            config,
+            true,
+        ));
+    }
     if with_peers {
         if let Some(bin) = peer(args, "singer-sdk") {
             let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/target_null.py");

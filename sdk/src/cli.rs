@@ -126,7 +126,7 @@ pub fn run_target<T: Target>(info: PackageInfo) -> ExitCode {
 ///
 /// # Errors
 /// Bad config, invalid settings, malformed input, or a failing sink.
-pub fn run_target_with<T: Target, R: std::io::BufRead, W: Write>(
+pub fn run_target_with<T: Target, R: std::io::BufRead + Send, W: Write>(
     info: PackageInfo,
     args: &TargetArgs,
     input: R,
@@ -226,7 +226,7 @@ fn as_process<A: ConnectorArgs>(
 /// Runs `body` on the `--input` file, or on stdin.
 fn with_input(
     args: &TargetArgs,
-    body: impl FnOnce(&mut dyn std::io::BufRead) -> Result<()>,
+    body: impl FnOnce(&mut (dyn std::io::BufRead + Send)) -> Result<()>,
 ) -> Result<()> {
     const BUFFER: usize = 256 * 1024;
     match &args.input {
@@ -238,9 +238,10 @@ fn with_input(
             })?;
             body(&mut std::io::BufReader::with_capacity(BUFFER, file))
         }
+        // `Stdin` (not its lock) so the parallel load path can read on a thread of its own.
         None => body(&mut std::io::BufReader::with_capacity(
             BUFFER,
-            std::io::stdin().lock(),
+            std::io::stdin(),
         )),
     }
 }

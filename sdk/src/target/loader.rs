@@ -20,9 +20,12 @@ use crate::message::{
 };
 use crate::sink::{Batch, StreamSchema};
 
+use super::pool::Published;
 use super::validate::RecordCheck;
 use super::worker::Worker;
 use super::{Target, TargetOptions, metadata};
+
+mod parallel;
 
 /// What one run read and wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,7 +50,7 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// A malformed line, a RECORD before its SCHEMA, an invalid schema, a record failing
 /// validation or lacking a key property, or a sink that fails. No state is written after
 /// the first error.
-pub fn load<T: Target, R: BufRead, W: Write>(
+pub fn load<T: Target, R: BufRead + Send, W: Write>(
     target: Arc<T>,
     options: &TargetOptions,
     mut mapper: Option<Mapper>,
@@ -72,8 +75,9 @@ pub fn load<T: Target, R: BufRead, W: Write>(
             .batch_storage
             .as_ref()
             .map_or_else(BatchReader::new, BatchReader::with_storage),
+        generation: 0,
+        published: None,
     };
-    let mut reader = MessageReader::new(input);
     // SIGTERM/SIGINT (Meltano's graceful stop): finish what was read, drain, acknowledge.
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -82,7 +86,11 @@ pub fn load<T: Target, R: BufRead, W: Write>(
         }
     }
     run.stop = stop;
-    let result = run.read_all(&mut reader, out, mapper.as_mut());
+    let result = if options.workers > 1 {
+        run.read_parallel(input, out, mapper.as_mut())
+    } else {
+        run.read_all(&mut MessageReader::new(input), out, mapper.as_mut())
+    };
     if result.is_err() {
         // Let writes already under way finish; their outcome no longer matters.
         run.join_all_quietly();
@@ -105,7 +113,7 @@ struct Slot {
     stream: Arc<StreamSchema>,
     /// The schema and keys as received, to tell a changed SCHEMA from a repeated one.
     received: (Value, Vec<String>),
-    check: RecordCheck,
+    check: Arc<RecordCheck>,
     worker: Worker,
     buffer: Vec<Map<String, Value>>,
     /// Input bytes of the buffered records.
@@ -137,6 +145,10 @@ struct Loader<'a, T: Target> {
     line_bytes: usize,
     /// Reads the files of BATCH messages, keeping the object stores it opened.
     batches: BatchReader,
+    /// Bumped whenever a stream's record checks change.
+    generation: u64,
+    /// Where the checks in force are published to the parse workers (parallel path only).
+    published: Option<Published>,
 }
 
 impl<T: Target> Loader<'_, T> {
@@ -152,82 +164,102 @@ impl<T: Target> Loader<'_, T> {
                 break;
             }
             let line = reader.line_number();
-            self.summary.lines = line;
-            match message {
-                Message::Schema(schema) => match mapper.as_deref_mut() {
+            self.handle(message, line, reader.line_len(), out, mapper.as_deref_mut())?;
+        }
+        Ok(())
+    }
+
+    /// Handles one message read from input line `line` of `line_len` bytes.
+    fn handle<W: Write>(
+        &mut self,
+        message: Message,
+        line: u64,
+        line_len: usize,
+        out: &mut MessageWriter<W>,
+        mut mapper: Option<&mut Mapper>,
+    ) -> Result<()> {
+        self.summary.lines = line;
+        match message {
+            Message::Schema(schema) => match mapper.as_deref_mut() {
+                Some(maps) => {
+                    for schema in maps.map_schema(schema).map_err(|e| at_line(line, e))? {
+                        self.on_schema(schema, line)?;
+                    }
+                }
+                None => self.on_schema(schema, line)?,
+            },
+            Message::Record(record) => {
+                self.line_bytes = line_len;
+                match mapper.as_deref() {
                     Some(maps) => {
-                        for schema in maps.map_schema(schema).map_err(|e| at_line(line, e))? {
-                            self.on_schema(schema, line)?;
+                        for record in maps.map_record(record).map_err(|e| at_line(line, e))? {
+                            self.on_record(record, line)?;
                         }
                     }
-                    None => self.on_schema(schema, line)?,
-                },
-                Message::Record(record) => {
-                    self.line_bytes = reader.line_len();
-                    match mapper.as_deref() {
-                        Some(maps) => {
-                            for record in maps.map_record(record).map_err(|e| at_line(line, e))? {
-                                self.on_record(record, line)?;
-                            }
-                        }
-                        None => self.on_record(record, line)?,
-                    }
-                    let limit = self.options.batch_wait_limit;
-                    if !limit.is_zero() && self.oldest_age() > limit {
-                        self.drain_all()?;
-                        self.emit_state(out, false)?;
-                    }
+                    None => self.on_record(record, line)?,
                 }
-                Message::State(state) => {
-                    self.latest_state = Some(state.value);
-                    let idle = self.in_flight.is_empty()
-                        && self.streams.values().all(|s| s.buffer.is_empty());
-                    if idle || self.last_emit_time.elapsed() >= self.options.batch_wait_limit {
-                        self.drain_all()?;
-                        self.emit_state(out, false)?;
-                    }
-                }
-                Message::ActivateVersion(message) => match mapper.as_deref() {
-                    Some(maps) => {
-                        for message in maps.map_activate_version(message) {
-                            self.on_activate_version(&message, line)?;
-                        }
-                    }
-                    None => self.on_activate_version(&message, line)?,
-                },
-                Message::Batch(batch) => {
-                    let records = self.batches.read(&batch).map_err(|e| at_line(line, e))?;
-                    for record in records {
-                        let record = record.map_err(|e| at_line(line, e))?;
-                        let outputs = match mapper.as_deref() {
-                            Some(maps) => maps
-                                .map_batch_record(&batch.stream, record)
-                                .map_err(|e| at_line(line, e))?,
-                            None => vec![(batch.stream.clone(), record)],
-                        };
-                        for (stream, record) in outputs {
-                            let message = RecordMessage {
-                                stream,
-                                record,
-                                version: None,
-                                time_extracted: None,
-                            };
-                            self.on_record(message, line)?;
-                        }
-                    }
-                }
-                Message::Unknown(map) => {
-                    let kind = map
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_owned();
-                    self.warn_once(
-                        &kind,
-                        &format!("Ignoring messages of unknown type `{kind}`."),
-                    );
+                self.after_record(out)?;
+            }
+            Message::State(state) => {
+                self.latest_state = Some(state.value);
+                let idle =
+                    self.in_flight.is_empty() && self.streams.values().all(|s| s.buffer.is_empty());
+                if idle || self.last_emit_time.elapsed() >= self.options.batch_wait_limit {
+                    self.drain_all()?;
+                    self.emit_state(out, false)?;
                 }
             }
+            Message::ActivateVersion(message) => match mapper.as_deref() {
+                Some(maps) => {
+                    for message in maps.map_activate_version(message) {
+                        self.on_activate_version(&message, line)?;
+                    }
+                }
+                None => self.on_activate_version(&message, line)?,
+            },
+            Message::Batch(batch) => {
+                let records = self.batches.read(&batch).map_err(|e| at_line(line, e))?;
+                for record in records {
+                    let record = record.map_err(|e| at_line(line, e))?;
+                    let outputs = match mapper.as_deref() {
+                        Some(maps) => maps
+                            .map_batch_record(&batch.stream, record)
+                            .map_err(|e| at_line(line, e))?,
+                        None => vec![(batch.stream.clone(), record)],
+                    };
+                    for (stream, record) in outputs {
+                        let message = RecordMessage {
+                            stream,
+                            record,
+                            version: None,
+                            time_extracted: None,
+                        };
+                        self.on_record(message, line)?;
+                    }
+                }
+            }
+            Message::Unknown(map) => {
+                let kind = map
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                self.warn_once(
+                    &kind,
+                    &format!("Ignoring messages of unknown type `{kind}`."),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// After a record: drains everything and acknowledges state when the oldest buffered
+    /// record has waited `batch_wait_limit_seconds`.
+    fn after_record<W: Write>(&mut self, out: &mut MessageWriter<W>) -> Result<()> {
+        let limit = self.options.batch_wait_limit;
+        if !limit.is_zero() && self.oldest_age() > limit {
+            self.drain_all()?;
+            self.emit_state(out, false)?;
         }
         Ok(())
     }
@@ -283,6 +315,7 @@ impl<T: Target> Loader<'_, T> {
             self.options.validate_records,
         )
         .map_err(|e| line_error(line, e))?;
+        let check = Arc::new(check);
         let stream = Arc::new(StreamSchema {
             name: message.stream.clone(),
             schema,
@@ -323,6 +356,8 @@ impl<T: Target> Loader<'_, T> {
                 count: 0,
             },
         );
+        self.generation += 1;
+        self.publish();
         Ok(())
     }
 
@@ -341,15 +376,30 @@ impl<T: Target> Loader<'_, T> {
                 ),
             ));
         };
-        if self.options.add_record_metadata {
-            metadata::stamp(&mut record, time_extracted, version, self.started_ms);
-        } else {
-            metadata::strip(&mut record);
-        }
+        metadata::receive(
+            &mut record,
+            self.options.add_record_metadata,
+            time_extracted,
+            version,
+            self.started_ms,
+        );
         let record = slot
             .check
             .check(&stream, record)
             .map_err(|e| line_error(line, e))?;
+        self.push(&stream, record, line)
+    }
+
+    /// Buffers a checked record, draining the stream's buffer when it is full.
+    fn push(&mut self, stream: &str, record: Map<String, Value>, line: u64) -> Result<()> {
+        let Some(slot) = self.streams.get_mut(stream) else {
+            return Err(line_error(
+                line,
+                format!(
+                    "RECORD for stream `{stream}` before its SCHEMA; the tap must send a SCHEMA message first"
+                ),
+            ));
+        };
         slot.buffer.push(record);
         slot.buffer_bytes += self.line_bytes;
         slot.last_line = line;
@@ -358,7 +408,7 @@ impl<T: Target> Loader<'_, T> {
         self.summary.records += 1;
         if slot.buffer.len() >= self.options.batch_size_rows || slot.buffer_bytes >= MAX_BATCH_BYTES
         {
-            self.drain(&stream, false)?;
+            self.drain(stream, false)?;
         }
         Ok(())
     }

@@ -39,8 +39,24 @@ pub(super) fn add_columns(schema: &mut Value) {
     }
 }
 
+/// Prepares a record as it is received: stamps it (with `add_record_metadata`) or strips the
+/// `_sdc_*` columns it brought along.
+pub(super) fn receive(
+    record: &mut Map<String, Value>,
+    add_record_metadata: bool,
+    time_extracted: Option<String>,
+    version: Option<i64>,
+    sync_started_ms: i64,
+) {
+    if add_record_metadata {
+        stamp(record, time_extracted, version, sync_started_ms);
+    } else {
+        strip(record);
+    }
+}
+
 /// Stamps a record as it is received; `_sdc_batched_at` is set when its batch is written.
-pub(super) fn stamp(
+fn stamp(
     record: &mut Map<String, Value>,
     time_extracted: Option<String>,
     version: Option<i64>,
@@ -63,7 +79,7 @@ pub(super) fn stamp(
 }
 
 /// Removes `_sdc_*` columns a record brought along when metadata is off.
-pub(super) fn strip(record: &mut Map<String, Value>) {
+fn strip(record: &mut Map<String, Value>) {
     if record.keys().any(|k| k.starts_with("_sdc_")) {
         for (name, _) in COLUMNS {
             record.shift_remove(name);

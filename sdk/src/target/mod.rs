@@ -1,7 +1,9 @@
 //! The [`Target`] trait and the load runtime.
 //!
-//! The runtime reads Singer messages (one reused line buffer, each line parsed once),
-//! validates every record against its stream's compiled schema, normalises date-times,
+//! The runtime reads Singer messages, parses and validates them on a pool of `workers`
+//! threads (the input read in large chunks on a thread of its own; with one worker, one
+//! reused line buffer on the calling thread), checks every record against the schema in
+//! force at its line, normalises date-times, takes the outcomes in input order,
 //! buffers records per stream, and hands full buffers to the stream's [`Sink`] on a thread
 //! of its own, so reading goes on while batches are written. A STATE is acknowledged (written
 //! to stdout as one bare JSON line) only after every record received before it is written by
@@ -37,9 +39,11 @@
 //! let _: Run<TargetNull> = Run::new();
 //! ```
 
+mod chunks;
 mod loader;
 mod metadata;
 mod options;
+mod pool;
 mod validate;
 mod worker;
 

@@ -56,6 +56,9 @@ pub struct TargetOptions {
     pub batch_wait_limit: Duration,
     /// How many sinks may write at once.
     pub max_parallelism: usize,
+    /// How many threads parse and check input lines (1: the calling thread reads, parses
+    /// and checks line by line).
+    pub workers: usize,
     /// Where BATCH files are read with which object store options (`batch_config.storage`).
     pub batch_storage: Option<StorageConfig>,
 }
@@ -145,6 +148,11 @@ pub(crate) struct Declared {
     #[setting(title = "Max Parallelism")]
     #[schema(minimum = 1)]
     max_parallelism: Option<usize>,
+    /// Threads that parse and validate input lines (default: the machine's cores; 1 reads line by line on one thread).
+    #[serde(default)]
+    #[setting(title = "Workers")]
+    #[schema(minimum = 1)]
+    workers: Option<usize>,
     /// Act on ACTIVATE_VERSION messages: keep only the records of the newest version.
     #[serde(default)]
     #[setting(title = "Process `ACTIVATE_VERSION` messages", default = true)]
@@ -188,9 +196,18 @@ impl From<Declared> for TargetOptions {
                 .max_parallelism
                 .filter(|n| *n > 0)
                 .unwrap_or(MAX_PARALLELISM),
+            workers: declared
+                .workers
+                .filter(|n| *n > 0)
+                .unwrap_or_else(default_workers),
             batch_storage: declared.batch_config.map(|config| config.storage),
         }
     }
+}
+
+/// The machine's cores (1 when they cannot be told).
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 #[cfg(test)]
@@ -206,6 +223,9 @@ mod tests {
         assert_eq!(options.batch_size_rows, 2);
         assert!(!options.validate_records);
         assert_eq!(options.batch_wait_limit, Duration::from_millis(500));
+        assert_eq!(options.workers, default_workers());
+        let one = TargetOptions::from_config(json!({"workers": 1}).as_object().unwrap()).unwrap();
+        assert_eq!(one.workers, 1);
         let defaults = TargetOptions::default();
         assert_eq!(defaults.batch_size_rows, 10_000);
         assert!(defaults.validate_records && defaults.process_activate_version_messages);

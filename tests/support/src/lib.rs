@@ -26,6 +26,7 @@ pub mod postgres;
 mod run;
 pub mod s3;
 pub mod sqlite;
+pub mod workers;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,248 @@
+//! The parse pool of the parallel load path: a reader thread cuts the input into chunks, a
+//! pool of workers parses each chunk's lines and checks its records, and the loader takes the
+//! outcomes chunk by chunk in input order.
+//!
+//! A worker checks a record against the checks of its stream in force when it took the chunk
+//! (a [`Snapshot`], numbered by a generation the loader bumps at every SCHEMA that changes a
+//! stream). The loader uses the outcome only when the generation is still the one in force
+//! at that line; otherwise (a SCHEMA came in between, in the same chunk or an earlier one
+//! still being handled) it parses and checks the line again, so every record is checked
+//! against the schema in force at its line, as on one thread.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::ops::Range;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::Scope;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::message::{Message, RecordMessage};
+
+use super::chunks::{CHUNK_BYTES, each_line, read_chunks, text_of};
+use super::metadata;
+use super::validate::RecordCheck;
+
+/// The record checks in force, by stream, at one generation.
+#[derive(Default)]
+pub(super) struct Snapshot {
+    /// Bumped by the loader whenever a stream's checks change.
+    pub(super) generation: u64,
+    /// The checks of each stream with a SCHEMA.
+    pub(super) checks: HashMap<String, Arc<RecordCheck>>,
+}
+
+/// The snapshot the loader publishes and the workers read.
+pub(super) type Published = Arc<Mutex<Arc<Snapshot>>>;
+
+/// What workers do to a record besides parsing it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Prep {
+    /// Check records (off when stream maps run first, on the loader's thread).
+    pub(super) check: bool,
+    /// Stamp the `_sdc_*` columns (else strip those a record brought).
+    pub(super) add_record_metadata: bool,
+    /// The `_sdc_sync_started_at` value.
+    pub(super) started_ms: i64,
+}
+
+/// One input line's outcome.
+pub(super) enum Item {
+    /// A message for the loader to handle as on one thread.
+    Message {
+        message: Message,
+        line: u64,
+        /// The line's length in bytes, line ending included.
+        len: usize,
+    },
+    /// A record stamped and checked against the checks of `generation`.
+    Checked {
+        stream: String,
+        record: Map<String, Value>,
+        generation: u64,
+        line: u64,
+        len: usize,
+        /// Where the line's text is in the chunk, to read it again.
+        range: Range<usize>,
+    },
+    /// A record that failed the checks of `generation`.
+    Rejected {
+        error: String,
+        generation: u64,
+        line: u64,
+        len: usize,
+        range: Range<usize>,
+    },
+    /// A line that is not a message, or a read error: the end of the input.
+    Error(Error),
+}
+
+/// A chunk and the outcomes of its lines, in order (ending at the first error).
+pub(super) struct Parsed {
+    pub(super) text: Vec<u8>,
+    pub(super) items: Vec<Item>,
+}
+
+struct Job {
+    text: Vec<u8>,
+    first_line: u64,
+    reply: SyncSender<Parsed>,
+}
+
+/// Starts the reader thread (in `scope`, as it borrows the input) and `workers` parse threads.
+/// The receiver yields, in input order, one receiver per chunk for its outcome; dropping it
+/// stops the reader at its next chunk.
+///
+/// # Errors
+/// A thread cannot be started.
+pub(super) fn start<'scope, R: BufRead + Send + 'scope>(
+    scope: &'scope Scope<'scope, '_>,
+    mut input: R,
+    workers: usize,
+    prep: Prep,
+    published: &Published,
+) -> Result<Receiver<Receiver<Parsed>>> {
+    let (jobs, inbox) = channel::<Job>();
+    let inbox = Arc::new(Mutex::new(inbox));
+    for n in 0..workers {
+        let inbox = Arc::clone(&inbox);
+        let published = Arc::clone(published);
+        std::thread::Builder::new()
+            .name(format!("parse-{n}"))
+            .spawn(move || work(&inbox, &published, prep))
+            .map_err(|e| Error::io("cannot start a parse thread", e))?;
+    }
+    // Enough chunks ahead to keep every worker busy while the loader takes the oldest.
+    let (order, outcomes) = sync_channel::<Receiver<Parsed>>(2 * workers + 2);
+    std::thread::Builder::new()
+        .name("read".to_owned())
+        .spawn_scoped(scope, move || {
+            let read = read_chunks(&mut input, CHUNK_BYTES, |text, first_line| {
+                dispatch(&order, &jobs, text, first_line)
+            });
+            if let Err(error) = read {
+                let (reply, outcome) = sync_channel(1);
+                let _ = reply.send(Parsed {
+                    text: Vec::new(),
+                    items: vec![Item::Error(error)],
+                });
+                let _ = order.send(outcome);
+            }
+        })
+        .map_err(|e| Error::io("cannot start the input thread", e))?;
+    Ok(outcomes)
+}
+
+fn dispatch(
+    order: &SyncSender<Receiver<Parsed>>,
+    jobs: &Sender<Job>,
+    text: Vec<u8>,
+    first_line: u64,
+) -> bool {
+    let (reply, outcome) = sync_channel(1);
+    order.send(outcome).is_ok()
+        && jobs
+            .send(Job {
+                text,
+                first_line,
+                reply,
+            })
+            .is_ok()
+}
+
+fn work(inbox: &Mutex<Receiver<Job>>, published: &Mutex<Arc<Snapshot>>, prep: Prep) {
+    loop {
+        // One idle worker waits for the next job holding the lock; the others wait for it.
+        let Ok(job) = inbox.lock().unwrap_or_else(PoisonError::into_inner).recv() else {
+            return;
+        };
+        let snapshot = Arc::clone(&published.lock().unwrap_or_else(PoisonError::into_inner));
+        let items = parse_chunk(&job.text, job.first_line, prep, &snapshot);
+        let _ = job.reply.send(Parsed {
+            text: job.text,
+            items,
+        });
+    }
+}
+
+/// The outcomes of a chunk's lines, up to the first error.
+pub(super) fn parse_chunk(
+    text: &[u8],
+    first_line: u64,
+    prep: Prep,
+    snapshot: &Snapshot,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    each_line(text, first_line, |line, start, raw| {
+        let item = match text_of(raw, line) {
+            Err(error) => Item::Error(error),
+            Ok(None) => return true,
+            Ok(Some(body)) => match Message::parse(body, line) {
+                Err(error) => Item::Error(error),
+                Ok(Message::Record(record)) if prep.check => {
+                    let range = start..start + body.len();
+                    check(record, line, raw.len(), range, prep, snapshot)
+                }
+                Ok(message) => Item::Message {
+                    message,
+                    line,
+                    len: raw.len(),
+                },
+            },
+        };
+        let go_on = !matches!(item, Item::Error(_));
+        items.push(item);
+        go_on
+    });
+    items
+}
+
+fn check(
+    message: RecordMessage,
+    line: u64,
+    len: usize,
+    range: Range<usize>,
+    prep: Prep,
+    snapshot: &Snapshot,
+) -> Item {
+    let Some(check) = snapshot.checks.get(&message.stream) else {
+        return Item::Message {
+            message: Message::Record(message),
+            line,
+            len,
+        };
+    };
+    let RecordMessage {
+        stream,
+        mut record,
+        version,
+        time_extracted,
+    } = message;
+    metadata::receive(
+        &mut record,
+        prep.add_record_metadata,
+        time_extracted,
+        version,
+        prep.started_ms,
+    );
+    let generation = snapshot.generation;
+    match check.check(&stream, record) {
+        Ok(record) => Item::Checked {
+            stream,
+            record,
+            generation,
+            line,
+            len,
+            range,
+        },
+        Err(error) => Item::Rejected {
+            error,
+            generation,
+            line,
+            len,
+            range,
+        },
+    }
+}

@@ -1,0 +1,8 @@
+//! The parallel load path writes what one worker writes: every conformance scenario and a
+//! benchmark-shaped input with 1, 2 and 8 workers: `cargo test -p target-sqlite --test workers`.
+
+use target_test_support::{Target, workers};
+
+fn main() -> std::process::ExitCode {
+    workers::run(Target::sqlite(env!("CARGO_BIN_EXE_target-sqlite")))
+}
