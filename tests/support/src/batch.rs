@@ -190,7 +190,7 @@ pub fn assert_bad_local_batches_fail(target: &Target) {
     let missing = path("gone.json.gz");
     assert_batch_fails(
         target,
-        &jsonl(&[good.clone(), missing]),
+        &jsonl(&[good, missing]),
         &[],
         &[
             "gone.json.gz",
