@@ -16,8 +16,67 @@ use super::store::{Place, Stores, block_on};
 use crate::error::{Error, Result};
 use crate::message::BatchMessage;
 
-/// The records of one BATCH message, file by file, in manifest order.
-pub type Records = Box<dyn Iterator<Item = Result<Map<String, Value>>> + Send>;
+/// The records of one file, or its error.
+type FileRecords = Box<dyn Iterator<Item = Result<Map<String, Value>>> + Send>;
+
+/// The records of one BATCH message, file by file, in manifest order; files are opened as the
+/// iteration reaches them. [`Records::locate`] says which file and record the last one was,
+/// for errors found after reading (a record that does not match its schema).
+pub struct Records {
+    places: vec::IntoIter<Place>,
+    format: Format,
+    stream: String,
+    file: Option<(String, FileRecords)>,
+    record: u64,
+}
+
+impl Records {
+    /// Where the last record returned came from: "batch file `<url>`, record <n>" (counted
+    /// from 1 within its file).
+    #[must_use]
+    pub fn position(&self) -> Option<String> {
+        self.file
+            .as_ref()
+            .map(|(url, _)| format!("batch file `{url}`, record {}", self.record))
+    }
+
+    /// `error` with the [`position`](Self::position) of the last record as its context.
+    #[must_use]
+    pub fn locate(&self, error: Error) -> Error {
+        match self.position() {
+            Some(position) => Error::context(position, error),
+            None => error,
+        }
+    }
+}
+
+impl Iterator for Records {
+    type Item = Result<Map<String, Value>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some((_, records)) = &mut self.file
+                && let Some(record) = records.next()
+            {
+                self.record += 1;
+                return Some(record);
+            }
+            let place = self.places.next()?;
+            self.record = 0;
+            let records = file_records(&place, self.format, &self.stream);
+            self.file = Some((place.url(), records));
+        }
+    }
+}
+
+impl std::fmt::Debug for Records {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Records")
+            .field("stream", &self.stream)
+            .field("position", &self.position())
+            .finish_non_exhaustive()
+    }
+}
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -75,10 +134,13 @@ impl BatchReader {
             .map(|entry| self.stores.place(entry))
             .collect::<Result<Vec<_>>>()
             .map_err(|e| in_stream(&message.stream, e))?;
-        let stream = message.stream.clone();
-        Ok(Box::new(places.into_iter().flat_map(move |place| {
-            file_records(&place, encoding.format, &stream)
-        })))
+        Ok(Records {
+            places: places.into_iter(),
+            format: encoding.format,
+            stream: message.stream.clone(),
+            file: None,
+            record: 0,
+        })
     }
 }
 
@@ -95,7 +157,7 @@ fn in_stream(stream: &str, error: Error) -> Error {
     Error::context(format!("BATCH for stream `{stream}`"), error)
 }
 
-fn file_records(place: &Place, format: Format, stream: &str) -> Records {
+fn file_records(place: &Place, format: Format, stream: &str) -> FileRecords {
     let name = place.url();
     let place_of = |what: &str| format!("{what} batch file `{name}` of stream `{stream}`");
     match open(place) {
@@ -135,7 +197,7 @@ fn open(place: &Place) -> Result<Source> {
     }
 }
 
-fn jsonl(source: Source, name: String, stream: String) -> Records {
+fn jsonl(source: Source, name: String, stream: String) -> FileRecords {
     let mut reader: BufReader<Box<dyn Read + Send>> = BufReader::new(match source {
         Source::File(file) => Box::new(file),
         Source::Bytes(bytes) => Box::new(Cursor::new(bytes)),

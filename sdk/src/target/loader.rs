@@ -218,13 +218,13 @@ impl<T: Target> Loader<'_, T> {
                 None => self.on_activate_version(&message, line)?,
             },
             Message::Batch(batch) => {
-                let records = self.batches.read(&batch).map_err(|e| at_line(line, e))?;
-                for record in records {
+                let mut records = self.batches.read(&batch).map_err(|e| at_line(line, e))?;
+                while let Some(record) = records.next() {
                     let record = record.map_err(|e| at_line(line, e))?;
                     let outputs = match mapper.as_deref() {
                         Some(maps) => maps
                             .map_batch_record(&batch.stream, record)
-                            .map_err(|e| at_line(line, e))?,
+                            .map_err(|e| at_line(line, records.locate(e)))?,
                         None => vec![(batch.stream.clone(), record)],
                     };
                     for (stream, record) in outputs {
@@ -234,7 +234,8 @@ impl<T: Target> Loader<'_, T> {
                             version: None,
                             time_extracted: None,
                         };
-                        self.on_record(message, line)?;
+                        self.on_record(message, line)
+                            .map_err(|e| records.locate(e))?;
                     }
                 }
             }
