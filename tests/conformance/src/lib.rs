@@ -32,6 +32,7 @@ mod error;
 mod json;
 pub mod libtest;
 pub mod mapper;
+pub mod pipeline;
 pub mod process;
 pub mod report;
 pub mod suite;
@@ -45,6 +46,7 @@ use serde_json::Value;
 pub use check::{CheckInfo, CheckResult, Outcome, Selection};
 pub use error::{Error, Result, read_json};
 pub use mapper::{Mapper, MapperSuite};
+pub use pipeline::Pipeline;
 pub use process::Program;
 pub use report::{Format, Kind, Report};
 pub use suite::{Connector, Suite};
@@ -157,7 +159,7 @@ pub(crate) fn clean_failure(
     allowed: impl Fn(&str) -> bool,
 ) -> check::Verdict {
     use check::fail;
-    if run.timed_out {
+    if run.timed_out || run.overflowed.is_some() {
         return Err(fail(format!("{what}: {}", run.exit())));
     }
     if run.success() {
