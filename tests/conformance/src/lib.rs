@@ -134,12 +134,19 @@ fn crash_cause(stderr: &str, marker_line: &str) -> Option<String> {
         lines.find(|l| *l == marker_line.trim())?;
         lines.next()
     } else {
-        lines.rev().find(|l| {
-            let head = l.split(':').next().unwrap_or_default();
-            !head.contains(' ') && (head.ends_with("Error") || head.ends_with("Exception"))
-        })
+        lines.rev().find(|l| error_line(l))
     }?;
     Some(format!("`{}`", cause.chars().take(200).collect::<String>()))
+}
+
+/// Whether a stderr line names an error: `SomeError: ...`, `pkg.SomeException: ...`.
+pub(crate) fn error_line(line: &str) -> bool {
+    let line = line.trim();
+    let head = line.split(':').next().unwrap_or_default();
+    !head.is_empty()
+        && line.len() > head.len()
+        && !head.contains(' ')
+        && (head.ends_with("Error") || head.ends_with("Exception"))
 }
 
 /// Markers of a crash trace on stderr: Rust panics, Python tracebacks, Java and Go traces.

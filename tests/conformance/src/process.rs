@@ -180,14 +180,17 @@ impl Run {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
 
-    /// The last non-blank stderr line, shortened, for messages.
+    /// The last stderr line naming an error (`SomeError: ...`), else the last non-blank one,
+    /// shortened, for messages: logs written after the error do not hide it.
     pub(crate) fn stderr_tail(&self) -> String {
         let text = String::from_utf8_lossy(&self.stderr);
         let line = text
             .lines()
             .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
+            .find(|l| crate::error_line(l))
+            .or_else(|| text.lines().rev().find(|l| !l.trim().is_empty()))
+            .unwrap_or("")
+            .trim();
         let short: String = line.chars().take(200).collect();
         if short.is_empty() {
             "(stderr empty)".to_owned()

@@ -391,7 +391,9 @@ fn reason(message: &str) -> String {
         if is_timestamp(&stamp) && !stamp.starts_with("9999") {
             let end = chars[i + 19..]
                 .iter()
-                .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '+' | '-' | ':' | 'Z'))
+                .take_while(|c| {
+                    c.is_ascii_digit() || matches!(c, '.' | ',' | '+' | '-' | ':' | 'Z')
+                })
                 .count();
             out.push_str("<time>");
             i += 19 + end;
