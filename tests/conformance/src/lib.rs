@@ -32,6 +32,7 @@ mod error;
 mod json;
 pub mod libtest;
 pub mod mapper;
+pub mod pipeline;
 pub mod process;
 pub mod report;
 pub mod suite;
@@ -45,6 +46,7 @@ use serde_json::Value;
 pub use check::{CheckInfo, CheckResult, Outcome, Selection};
 pub use error::{Error, Result, read_json};
 pub use mapper::{Mapper, MapperSuite};
+pub use pipeline::Pipeline;
 pub use process::Program;
 pub use report::{Format, Kind, Report};
 pub use suite::{Connector, Suite};
@@ -132,12 +134,19 @@ fn crash_cause(stderr: &str, marker_line: &str) -> Option<String> {
         lines.find(|l| *l == marker_line.trim())?;
         lines.next()
     } else {
-        lines.rev().find(|l| {
-            let head = l.split(':').next().unwrap_or_default();
-            !head.contains(' ') && (head.ends_with("Error") || head.ends_with("Exception"))
-        })
+        lines.rev().find(|l| error_line(l))
     }?;
     Some(format!("`{}`", cause.chars().take(200).collect::<String>()))
+}
+
+/// Whether a stderr line names an error: `SomeError: ...`, `pkg.SomeException: ...`.
+pub(crate) fn error_line(line: &str) -> bool {
+    let line = line.trim();
+    let head = line.split(':').next().unwrap_or_default();
+    !head.is_empty()
+        && line.len() > head.len()
+        && !head.contains(' ')
+        && (head.ends_with("Error") || head.ends_with("Exception"))
 }
 
 /// Markers of a crash trace on stderr: Rust panics, Python tracebacks, Java and Go traces.
@@ -157,7 +166,7 @@ pub(crate) fn clean_failure(
     allowed: impl Fn(&str) -> bool,
 ) -> check::Verdict {
     use check::fail;
-    if run.timed_out {
+    if run.timed_out || run.overflowed.is_some() {
         return Err(fail(format!("{what}: {}", run.exit())));
     }
     if run.success() {

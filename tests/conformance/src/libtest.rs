@@ -29,6 +29,7 @@ use crate::suite::{Connector, Suite};
 /// # Errors
 /// When the harness cannot create its temporary directory.
 pub fn trials<S: Suite>(connector: &Connector<S>, selection: &Selection) -> Result<Vec<Trial>> {
+    connector.program.probe()?;
     let context = Arc::new(S::context(connector)?);
     Ok(S::registry()
         .iter()

@@ -17,16 +17,19 @@ pub enum Kind {
     Target,
     /// A standalone mapper (between a tap and a target).
     Mapper,
+    /// A tap piped into a target ([`Pipeline`](crate::Pipeline)).
+    Pipeline,
 }
 
 impl Kind {
-    /// `"tap"`, `"target"` or `"mapper"`.
+    /// `"tap"`, `"target"`, `"mapper"` or `"pipeline"`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Tap => "tap",
             Kind::Target => "target",
             Kind::Mapper => "mapper",
+            Kind::Pipeline => "pipeline",
         }
     }
 }

@@ -87,6 +87,14 @@ impl<S: Suite> Connector<S> {
         self
     }
 
+    /// The most stdout bytes one connector run may write (default 128 MiB); a run that writes
+    /// more is stopped and fails its check, so the harness's memory stays bounded.
+    #[must_use]
+    pub fn max_output(mut self, bytes: usize) -> Self {
+        self.program = self.program.max_output(bytes);
+        self
+    }
+
     /// How many checks run at once (default 4).
     #[must_use]
     pub fn threads(mut self, threads: usize) -> Self {
@@ -102,9 +110,11 @@ impl<S: Suite> Connector<S> {
     /// Runs the selected checks.
     ///
     /// # Errors
+    /// [`Error::Spawn`] when the program cannot be started at all (see [`Program::probe`]);
     /// [`Error::Io`] when the temporary directory cannot be created. Faults of the connector
     /// are check failures in the report, not errors.
     pub fn run(&self, selection: &Selection) -> Result<Report> {
+        self.program.probe()?;
         let context = S::context(self)?;
         let results = check::run_all(&context, S::registry(), selection, self.threads);
         Ok(Report::new(S::KIND, self.program.display(), results))

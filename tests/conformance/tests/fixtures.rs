@@ -302,6 +302,137 @@ fn hung_connectors_fail_in_time() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The command line with extra environment variables: exit code, stdout, stderr.
+fn cli_env(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let output = Command::new(CLI)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("singer-conformance runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Bad input to the harness itself is one clear error (exit 2) or a verdict (exit 1), never a
+/// hang, a panic or a report of every check failing for the same reason.
+fn bad_input_to_the_harness() -> Result<(), Failed> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let good = dir.path().join("config.json");
+    std::fs::write(&good, r#"{"greeting": "hi"}"#).map_err(|e| e.to_string())?;
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"greeting\": hi}").map_err(|e| e.to_string())?;
+    let missing = dir.path().join("missing.json");
+    let [good, bad, missing] = [&good, &bad, &missing].map(|p| p.display().to_string());
+    let no_trace = |what: &str, stderr: &str| {
+        if stderr.contains("panicked") || stderr.contains("backtrace") {
+            Err(format!("{what}: a crash instead of an error: {stderr}"))
+        } else {
+            Ok(())
+        }
+    };
+    let cases: [(&str, Vec<&str>, &str); 4] = [
+        (
+            "a command that does not exist",
+            vec!["tap", "--config", &good, "--", "/nonexistent/tap-nothing"],
+            "cannot start `/nonexistent/tap-nothing`; check that it exists and is executable",
+        ),
+        (
+            "a command not on PATH",
+            vec![
+                "target",
+                "--config",
+                &good,
+                "--",
+                "target-surely-not-installed",
+            ],
+            "cannot start `target-surely-not-installed`",
+        ),
+        (
+            "a config file that does not parse",
+            vec!["tap", "--config", &bad, "--", FIXTURE_TAP],
+            "is not valid JSON; fix the file or pass another one: expected value at line 1",
+        ),
+        (
+            "a config file that does not exist",
+            vec!["mapper", "--config", &missing, "--", FIXTURE_MAPPER],
+            "cannot read",
+        ),
+    ];
+    for (what, args, expected) in cases {
+        let (code, stdout, stderr) = cli_env(&args, &[]);
+        no_trace(what, &stderr)?;
+        if code != Some(2) || !stderr.contains(expected) || !stdout.is_empty() {
+            return Err(format!(
+                "{what}: expected exit 2 and `{expected}` on stderr, got {code:?}: {stderr} {stdout}"
+            )
+            .into());
+        }
+    }
+    let start = std::time::Instant::now();
+    let args = [
+        "tap",
+        "--config",
+        &good,
+        "--timeout",
+        "1",
+        "--suite",
+        "tap.about.version",
+        "--suite",
+        "tap.sync.exit-success",
+        "--format",
+        "json",
+        "--",
+        FIXTURE_TAP,
+    ];
+    let (code, stdout, stderr) = cli_env(&args, &[("FIXTURE_HANG", "1")]);
+    no_trace("a hung tap", &stderr)?;
+    let report: Value = serde_json::from_str(&stdout).map_err(|e| format!("{e}: {stdout}"))?;
+    if code != Some(1) || report["failed"] != 2 || !stdout.contains("deadline") {
+        return Err(format!("a hung tap: expected two failures at the deadline: {report}").into());
+    }
+    if start.elapsed() > Duration::from_secs(20) {
+        return Err(format!("a hung tap took {:?}", start.elapsed()).into());
+    }
+    for flood in ["lines", "bytes"] {
+        let args = [
+            "tap",
+            "--config",
+            &good,
+            "--max-output",
+            "1",
+            "--suite",
+            "tap.sync.exit-success",
+            "--suite",
+            "tap.about.parses",
+            "--format",
+            "json",
+            "--",
+            FIXTURE_TAP,
+        ];
+        let (code, stdout, stderr) = cli_env(&args, &[("FIXTURE_FLOOD", flood)]);
+        no_trace("a flooding tap", &stderr)?;
+        let report: Value = serde_json::from_str(&stdout).map_err(|e| format!("{e}: {stdout}"))?;
+        let messages: Vec<&str> = report["checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["message"].as_str())
+            .collect();
+        if code != Some(1)
+            || report["failed"] != 2
+            || !messages
+                .iter()
+                .all(|m| m.contains("wrote more than 1 MiB to stdout"))
+        {
+            return Err(format!("a tap flooding stdout with {flood}: {report}").into());
+        }
+    }
+    Ok(())
+}
+
 /// The suite on the well-behaved fixture (every check must pass), then one case per check on
 /// the fixture broken for it (that check must fail).
 fn suite_trials<S: Suite>(fixture: fn(&str) -> Connector<S>) -> Vec<Trial> {
@@ -331,6 +462,7 @@ fn main() -> std::process::ExitCode {
         Trial::test("readme_lists_every_check", readme_lists_every_check),
         Trial::test("cli_exit_codes_and_formats", cli_exit_codes_and_formats),
         Trial::test("hung_connectors_fail_in_time", hung_connectors_fail_in_time),
+        Trial::test("bad_input_to_the_harness", bad_input_to_the_harness),
     ];
     trials.extend(suite_trials(tap));
     trials.extend(suite_trials(target));

@@ -5,6 +5,7 @@
 //! singer-conformance tap --config config.json -- tap-x --some-flag
 //! singer-conformance target --config config.json --verify 'cat "$SINGER_CONFORMANCE_DIR"/*.jsonl' -- target-x
 //! singer-conformance mapper --config empty.json --stream-maps -- map-transform
+//! singer-conformance pipeline -- tap-x --config tap.json -- target-y --config target.json
 //! singer-conformance checks --markdown
 //! ```
 //!
@@ -18,7 +19,8 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use singer_conformance::{
-    CheckInfo, Connector, Format, Mapper, Program, Selection, Suite, Tap, Target, Verify, read_json,
+    CheckInfo, Connector, Format, Mapper, Pipeline, Program, Selection, Suite, Tap, Target, Verify,
+    pipeline, read_json,
 };
 
 /// Black-box Singer spec-conformance checks for any tap, target or mapper.
@@ -63,6 +65,36 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Pipe a tap into a target, kill the target at a random acknowledged STATE, resume both
+    /// from it, and prove that no record was lost. After `--`: the tap's whole command line
+    /// (with its `--config`), `--`, the target's.
+    Pipeline {
+        /// Shell command printing the rows the destination holds (one JSON object per line),
+        /// run after the resumed pipeline: every record of a clean tap run must be there.
+        #[arg(long)]
+        verify: Option<String>,
+        /// Seed of the random kill point (default: from the clock; the report names it).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Seconds to wait for the target to acknowledge a STATE while its input stays open.
+        #[arg(long, default_value_t = 8)]
+        ack_timeout: u64,
+        /// Seconds one run (clean tap, killed pipeline, resumed pipeline) may take.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+        /// MiB of stdout one run may write before it is stopped.
+        #[arg(long, value_name = "MIB", default_value_t = 128)]
+        max_output: usize,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+        /// Write the report to this file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// TAP ARGS... -- TARGET ARGS...
+        #[arg(last = true, required = true, value_name = "COMMANDS")]
+        commands: Vec<String>,
+    },
     /// List the checks: id, what it verifies, why.
     Checks {
         /// Only tap, target or mapper checks.
@@ -97,6 +129,9 @@ struct Common {
     /// Seconds one connector run may take before it is killed and its check fails.
     #[arg(long, default_value_t = 20)]
     timeout: u64,
+    /// MiB of stdout one connector run may write before it is stopped and its check fails.
+    #[arg(long, value_name = "MIB", default_value_t = 128)]
+    max_output: usize,
     /// The connector's command line.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -114,6 +149,29 @@ enum KindArg {
     Tap,
     Target,
     Mapper,
+    Pipeline,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Junit => Format::Junit,
+        }
+    }
+}
+
+/// Writes the report to `path`, or stdout.
+fn emit(path: Option<&std::path::Path>, text: &str) -> Result<()> {
+    match path {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write the report to `{}`", path.display())),
+        None => {
+            print(text);
+            Ok(())
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -158,6 +216,39 @@ fn run(cli: Cli) -> Result<bool> {
             stream_maps,
             common,
         } => common.run(|mapper: Mapper| Ok(mapper.stream_maps(stream_maps))),
+        Command::Pipeline {
+            verify,
+            seed,
+            ack_timeout,
+            timeout,
+            max_output,
+            format,
+            output,
+            commands,
+        } => {
+            let Some(split) = commands.iter().position(|a| a == "--") else {
+                anyhow::bail!("pipeline needs two commands: `-- TAP ARGS... -- TARGET ARGS...`");
+            };
+            let bytes = max_output.saturating_mul(1 << 20);
+            let tap = Program::from_argv(commands[..split].to_vec())
+                .context("no tap command before the second `--`")?
+                .max_output(bytes);
+            let target = Program::from_argv(commands[split + 1..].to_vec())
+                .context("no target command after the second `--`")?
+                .max_output(bytes);
+            let mut pipeline = Pipeline::new(tap, target)
+                .timeout(Duration::from_secs(timeout))
+                .ack_timeout(Duration::from_secs(ack_timeout));
+            if let Some(command) = verify {
+                pipeline = pipeline.verify(command);
+            }
+            if let Some(seed) = seed {
+                pipeline = pipeline.seed(seed);
+            }
+            let report = pipeline.run()?;
+            emit(output.as_deref(), &report.render(format.into()))?;
+            Ok(report.is_success())
+        }
         Command::Checks {
             kind,
             markdown,
@@ -167,9 +258,11 @@ fn run(cli: Cli) -> Result<bool> {
                 Some(KindArg::Tap) => Tap::checks().collect(),
                 Some(KindArg::Target) => Target::checks().collect(),
                 Some(KindArg::Mapper) => Mapper::checks().collect(),
+                Some(KindArg::Pipeline) => pipeline::CHECKS.to_vec(),
                 None => Tap::checks()
                     .chain(Target::checks())
                     .chain(Mapper::checks())
+                    .chain(pipeline::CHECKS.iter().copied())
                     .collect(),
             };
             if json {
@@ -220,7 +313,8 @@ impl Common {
         let program = Program::from_argv(self.command.clone())?;
         let connector = Connector::<S>::new(program)
             .config(read_json(&self.config)?)
-            .timeout(Duration::from_secs(self.timeout));
+            .timeout(Duration::from_secs(self.timeout))
+            .max_output(self.max_output.saturating_mul(1 << 20));
         let connector = options(connector)?;
         let selection = self.selection();
         ensure_some(Connector::<S>::checks(), &selection)?;
@@ -241,22 +335,11 @@ impl Common {
     }
 
     fn format(&self) -> Format {
-        match self.format {
-            FormatArg::Text => Format::Text,
-            FormatArg::Json => Format::Json,
-            FormatArg::Junit => Format::Junit,
-        }
+        self.format.into()
     }
 
     fn emit(&self, text: &str) -> Result<()> {
-        match &self.output {
-            Some(path) => std::fs::write(path, text)
-                .with_context(|| format!("cannot write the report to `{}`", path.display())),
-            None => {
-                print(text);
-                Ok(())
-            }
-        }
+        emit(self.output.as_deref(), text)
     }
 }
 

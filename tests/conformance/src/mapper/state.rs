@@ -249,6 +249,7 @@ mod tests {
             stderr: Vec::new(),
             timed_out: false,
             killed: false,
+            overflowed: None,
         };
         General {
             input: messages(&general_input()),

@@ -3,12 +3,15 @@
 
 mod about;
 mod attributes;
+mod batch;
 mod catalog;
 mod config;
 mod discovery;
 mod incremental;
 mod kill;
+mod modes;
 mod output;
+mod partitions;
 mod selection;
 mod sync;
 
@@ -62,6 +65,9 @@ impl Suite for TapSuite {
                 selection::CHECKS,
                 incremental::CHECKS,
                 kill::CHECKS,
+                partitions::CHECKS,
+                modes::CHECKS,
+                batch::CHECKS,
                 config::CHECKS,
             ])
         })
@@ -76,6 +82,7 @@ impl Suite for TapSuite {
             catalog: OnceLock::new(),
             baseline: OnceLock::new(),
             field_run: OnceLock::new(),
+            batch_run: OnceLock::new(),
         })
     }
 }
@@ -108,6 +115,36 @@ pub struct Context {
     catalog: OnceLock<Result<Catalog, Outcome>>,
     baseline: OnceLock<Result<Output, Outcome>>,
     field_run: OnceLock<Result<(selection::FieldPlan, Output), Outcome>>,
+    batch_run: OnceLock<Result<batch::BatchRun, Outcome>>,
+}
+
+/// The capabilities an `--about` object lists.
+pub(crate) fn capabilities(about: &Value) -> Vec<&str> {
+    about
+        .get("capabilities")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// A validator for the SCHEMA of `stream` on line `line` (Draft 7 unless `$schema` says
+/// otherwise; formats are not asserted).
+pub(crate) fn validator(
+    line: usize,
+    stream: &str,
+    schema: &Value,
+) -> Result<jsonschema::Validator, Outcome> {
+    let mut options = jsonschema::options().should_validate_formats(false);
+    if schema.get("$schema").is_none() {
+        options = options.with_draft(jsonschema::Draft::Draft7);
+    }
+    options.build(schema).map_err(|e| {
+        fail(format!(
+            "line {line}: the SCHEMA of `{stream}` cannot be used: {e}"
+        ))
+    })
 }
 
 impl Context {
@@ -192,6 +229,14 @@ impl Context {
     pub(crate) fn baseline_raw(&self) -> Result<&Output, Outcome> {
         self.baseline
             .get_or_init(|| self.sync(Some(self.catalog()?), None))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The sync with `batch_config` set, its BATCH files read back.
+    pub(crate) fn batch_run(&self) -> Result<&batch::BatchRun, Outcome> {
+        self.batch_run
+            .get_or_init(|| batch::load(self))
             .as_ref()
             .map_err(Clone::clone)
     }

@@ -31,7 +31,13 @@ pub(crate) enum Msg {
         time_extracted: Option<Value>,
     },
     State(Value),
-    /// ACTIVATE_VERSION or BATCH: valid, not inspected further.
+    /// BATCH: records in files, named by the manifest.
+    Batch {
+        stream: String,
+        encoding: Value,
+        manifest: Vec<Value>,
+    },
+    /// ACTIVATE_VERSION: valid, not inspected further.
     Other,
 }
 
@@ -166,15 +172,7 @@ impl Output {
         for (n, message) in self.messages() {
             match message {
                 Msg::Schema { stream, schema, .. } => {
-                    let mut options = jsonschema::options().should_validate_formats(false);
-                    if schema.get("$schema").is_none() {
-                        options = options.with_draft(jsonschema::Draft::Draft7);
-                    }
-                    let validator = options.build(schema).map_err(|e| {
-                        fail(format!(
-                            "line {n}: the SCHEMA of `{stream}` cannot be used: {e}"
-                        ))
-                    })?;
+                    let validator = super::validator(n, stream, schema)?;
                     validators.insert(stream.clone(), (n, validator));
                 }
                 Msg::Record { stream, record, .. } => {
@@ -305,8 +303,14 @@ pub(crate) fn parse(line: &str) -> Result<Msg, String> {
         }
         _ => {
             let stream = stream(&object)?;
-            match (object.get("encoding"), object.get("manifest")) {
-                (Some(Value::Object(_)), Some(Value::Array(_))) => Ok(Msg::Other),
+            match (object.remove("encoding"), object.remove("manifest")) {
+                (Some(encoding @ Value::Object(_)), Some(Value::Array(manifest))) => {
+                    Ok(Msg::Batch {
+                        stream,
+                        encoding,
+                        manifest,
+                    })
+                }
                 _ => Err(format!(
                     "BATCH of `{stream}` needs an object `encoding` and a list `manifest`"
                 )),

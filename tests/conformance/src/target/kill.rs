@@ -116,7 +116,9 @@ fn loaded(context: &Context, scratch: &Scratch, verify: &Verify) -> Result<BTree
             .map_err(|e| fail(format!("the verify function failed: {e}"))),
         Verify::Command(command) => {
             let dir = scratch.dir.display().to_string();
-            let command = command.replace("{tmpdir}", &dir);
+            let command = command
+                .replace("{tmpdir}", &dir)
+                .replace("{tmpid}", &crate::tmpid(&scratch.dir));
             let env = [
                 ("SINGER_CONFORMANCE_DIR", dir),
                 ("SINGER_CONFORMANCE_STREAM", STREAM.to_owned()),

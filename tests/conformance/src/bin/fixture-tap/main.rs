@@ -5,7 +5,10 @@
 //! Streams: `users` (12 rows, key `id`, incremental by `updated_at`, a STATE every 3 rows) and
 //! `events` (5 rows, key `event_id`, full table). Setting `greeting` is required.
 //! `FIXTURE_HANG=1` makes it hang, to show that a hung connector fails its checks in time.
+//! `FIXTURE_FLOOD=lines` (or `bytes`) makes it write RECORD lines (or bytes without a newline)
+//! to stdout without end, to show that the harness stops a flooding connector.
 
+mod modes;
 mod streams;
 
 use std::io::{self, Write};
@@ -56,6 +59,13 @@ const BREAKS: &[&str] = &[
     "tap.incremental.future-state",
     "tap.full-refresh.repeatable",
     "tap.kill.resume",
+    "tap.state.partitions",
+    "tap.test-mode.one-record",
+    "tap.test-mode.schema-only",
+    "tap.stream-maps.alias",
+    "tap.batch.honoured",
+    "tap.batch.files-decode",
+    "tap.batch.records-match-schema",
     "tap.config.missing-required",
     "tap.config.malformed",
 ];
@@ -86,6 +96,7 @@ struct Args {
     config: Option<String>,
     catalog: Option<String>,
     state: Option<String>,
+    test: Option<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
@@ -102,6 +113,10 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--config" => out.config = Some(value()?),
             "--catalog" | "--properties" => out.catalog = Some(value()?),
             "--state" => out.state = Some(value()?),
+            "--test" => out.test = Some("all".to_owned()),
+            "--test=all" | "--test=schema" => {
+                out.test = arg.strip_prefix("--test=").map(str::to_owned);
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -124,6 +139,17 @@ impl Fixture {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         }
         let mut out = io::stdout().lock();
+        if let (Some(flood), false) = (std::env::var_os("FIXTURE_FLOOD"), args.list) {
+            let chunk = if flood == "bytes" {
+                "x".repeat(1 << 16)
+            } else {
+                r#"{"type":"RECORD","stream":"users","record":{"id":1}}"#.to_owned() + "\n"
+            };
+            // Ends only when the reader goes away.
+            loop {
+                out.write_all(chunk.as_bytes()).map_err(|e| e.to_string())?;
+            }
+        }
         if args.list {
             return writeln!(out, "{}", BREAKS.join("\n")).map_err(|e| e.to_string());
         }
@@ -170,8 +196,16 @@ impl Fixture {
             None => json!({}),
         };
         let rows = config.get("rows").and_then(Value::as_u64).unwrap_or(12);
-        self.sync(&mut out, catalog.as_ref(), &state, rows)
-            .map_err(|e| e.to_string())?;
+        let modes = modes::Modes::new(self, args.test, &config);
+        if modes.any() {
+            let mut messages = Vec::new();
+            self.sync(&mut messages, catalog.as_ref(), &state, rows)
+                .map_err(|e| e.to_string())?;
+            modes.apply(self, &messages, &mut out)?;
+        } else {
+            self.sync(&mut out, catalog.as_ref(), &state, rows)
+                .map_err(|e| e.to_string())?;
+        }
         if self.is("tap.sync.exit-success") {
             return Err("something failed after the last record".into());
         }
@@ -196,7 +230,7 @@ impl Fixture {
         }
         let mut about = json!({
             "name": "fixture-tap", "description": "Conformance fixture", "version": "0.1.0",
-            "sdk_version": "0.1.0", "capabilities": ["catalog", "discover", "state", "about"],
+            "sdk_version": "0.1.0", "capabilities": ["catalog", "discover", "state", "about", "batch", "stream-maps"],
             "settings": settings,
         });
         if self.is("tap.about.parses") {

@@ -29,6 +29,7 @@ impl Fixture {
     fn events_schema() -> Value {
         json!({"type": "object", "properties": {
             "event_id": {"type": "integer"},
+            "user_id": {"type": "integer"},
             "kind": {"type": "string"},
             "at": {"type": ["string", "null"], "format": "date-time"}
         }})
@@ -233,8 +234,8 @@ impl Fixture {
                 } else {
                     "signup".to_owned()
                 };
-                let row =
-                    json!({"event_id": i, "kind": kind, "at": format!("2024-02-0{i}T00:00:00Z")});
+                let row = json!({"event_id": i, "user_id": i, "kind": kind,
+                    "at": format!("2024-02-0{i}T00:00:00Z")});
                 writeln!(
                     out,
                     "{}",
@@ -242,11 +243,24 @@ impl Fixture {
                 )?;
             }
         }
-        let last = match &bookmark {
+        let mut last = match &bookmark {
             _ if self.is("tap.sync.final-state") => json!("done"),
             Some(mark) => json!({"bookmarks": {"users": users_bookmark(&mark.clone().into())}}),
             None => json!({"bookmarks": {}}),
         };
+        if selected("events") && last["bookmarks"].is_object() {
+            // `events` is a child of `users`: one partition per parent record with events.
+            let parents: Vec<u64> = if self.is("tap.state.partitions") {
+                vec![1, 2, 2]
+            } else {
+                (1..=5).collect()
+            };
+            let partitions: Vec<Value> = parents
+                .into_iter()
+                .map(|id| json!({"context": {"user_id": id}}))
+                .collect();
+            last["bookmarks"]["events"] = json!({"partitions": partitions});
+        }
         writeln!(out, "{}", state_message(&last))?;
         out.flush()
     }

@@ -1,0 +1,287 @@
+//! BATCH messages: a tap that claims the `batch` capability, given a singer-sdk `batch_config`,
+//! writes its records to files and names them in BATCH messages. The harness reads the files
+//! back (local files: `file://` URLs or paths; JSON Lines, gzip-compressed or not) and checks
+//! them like RECORD lines.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+use flate2::read::MultiGzDecoder;
+use serde_json::{Map, Value, json};
+
+use super::{Context, Msg, Output};
+use crate::check::{Check, CheckInfo, Outcome, Verdict, fail, skip};
+use crate::json;
+
+pub(super) const CHECKS: &[Check<Context>] = &[
+    Check::new(
+        "tap.batch.honoured",
+        "a tap whose `--about` claims `batch`, given a `batch_config` (JSON Lines, gzip, local storage), exits 0, emits at least one BATCH message, and its BATCH files plus RECORD lines hold the records of a clean sync",
+        "singer-sdk's BATCH contract (batch.md): `batch` in the capabilities tells Meltano it may set `batch_config`; a tap that ignores it or loses records breaks the pipeline silently",
+        honoured,
+    ),
+    Check::new(
+        "tap.batch.files-decode",
+        "every manifest entry of every BATCH message names a file that exists and decodes in the message's encoding (JSON Lines, gzip or not, one JSON object a line; parquet files must carry the PAR1 magic)",
+        "targets open each manifest file (singer-sdk `process_batch_files`); a missing or corrupt file fails the load after the tap reported success",
+        files_decode,
+    ),
+    Check::new(
+        "tap.batch.records-match-schema",
+        "every record in the BATCH files validates against the latest SCHEMA of its stream before the BATCH message",
+        "BATCH records are RECORDs by another route: targets create columns from the SCHEMA and load the files as they are",
+        records_match_schema,
+    ),
+];
+
+/// The encoding the harness asks for: what every singer-sdk version writes and reads.
+fn batch_config() -> Value {
+    json!({
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": "file://{tmpdir}", "prefix": "conformance-"},
+        "batch_size": 4
+    })
+}
+
+/// The records of one manifest file, or why they cannot be read; `None`: a parquet file,
+/// checked for its magic only.
+pub(crate) type FileRecords = Result<Option<Vec<Map<String, Value>>>, String>;
+
+/// One BATCH message: where it is, its stream, and per manifest entry the decoded records or
+/// why they cannot be read. `None` records: a parquet file, checked for its magic only.
+pub(crate) struct Batch {
+    pub(crate) line: usize,
+    pub(crate) stream: String,
+    pub(crate) files: Vec<(String, FileRecords)>,
+}
+
+/// A sync with `batch_config` set, and its BATCH messages read back.
+pub(crate) struct BatchRun {
+    pub(crate) output: Output,
+    pub(crate) batches: Vec<Batch>,
+}
+
+/// Skips unless `--about` claims `batch`.
+fn claims_batch(context: &Context) -> Verdict {
+    let about = context
+        .about()
+        .map_err(|_| skip("`--about` does not work, so the tap claims no `batch` capability"))?;
+    if super::capabilities(about).contains(&"batch") {
+        Ok(())
+    } else {
+        Err(skip("`--about` does not claim the `batch` capability"))
+    }
+}
+
+/// Runs the sync with `batch_config` and reads every manifest file.
+pub(super) fn load(context: &Context) -> Result<BatchRun, Outcome> {
+    let mut config = context.tap.config.clone();
+    let Value::Object(map) = &mut config else {
+        return Err(fail("the config given to the harness is not a JSON object"));
+    };
+    map.insert("batch_config".to_owned(), batch_config());
+    let mut args = vec![
+        "--config".into(),
+        context.file("batch-config.json", &config)?.into(),
+    ];
+    let catalog = serde_json::to_value(context.catalog()?).unwrap_or_default();
+    args.extend([
+        "--catalog".into(),
+        context.file("catalog.json", &catalog)?.into(),
+    ]);
+    let output = Output::parse(context.run(&args)?);
+    let batches = output
+        .messages()
+        .filter_map(|(line, message)| match message {
+            Msg::Batch {
+                stream,
+                encoding,
+                manifest,
+            } => Some(Batch {
+                line,
+                stream: stream.clone(),
+                files: manifest
+                    .iter()
+                    .map(|entry| {
+                        let name = entry
+                            .as_str()
+                            .map_or_else(|| entry.to_string(), str::to_owned);
+                        let records = match entry.as_str() {
+                            Some(entry) => read(entry, encoding),
+                            None => Err("the manifest entry is not a string".to_owned()),
+                        };
+                        (name, records)
+                    })
+                    .collect(),
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(BatchRun { output, batches })
+}
+
+/// The local path a manifest entry names: a `file://` URL or a path.
+fn local_path(entry: &str) -> Result<PathBuf, String> {
+    if entry.starts_with("file:") {
+        let url = url::Url::parse(entry).map_err(|e| format!("not a valid file URL ({e})"))?;
+        return url
+            .to_file_path()
+            .map_err(|()| "a file URL without a local path".to_owned());
+    }
+    if entry.contains("://") {
+        return Err("not a local file; the harness reads file:// URLs and paths only".to_owned());
+    }
+    Ok(PathBuf::from(entry))
+}
+
+/// The records of one batch file.
+fn read(entry: &str, encoding: &Value) -> FileRecords {
+    let path = local_path(entry)?;
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read it ({e})"))?;
+    match encoding.get("format").and_then(Value::as_str) {
+        Some("jsonl") | None => {}
+        Some("parquet") => {
+            return if bytes.len() >= 8 && bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1") {
+                Ok(None)
+            } else {
+                Err("not a parquet file (no PAR1 magic at both ends)".to_owned())
+            };
+        }
+        Some(other) => return Err(format!("unknown encoding format `{other}`")),
+    }
+    // singer-sdk tells compression by the file's first bytes as much as by `compression`.
+    let reader: Box<dyn Read> = if bytes.starts_with(&[0x1f, 0x8b]) {
+        Box::new(MultiGzDecoder::new(bytes.as_slice()))
+    } else if encoding.get("compression").and_then(Value::as_str) == Some("gzip") {
+        return Err("`compression` is gzip but the file is not gzip data".to_owned());
+    } else {
+        Box::new(bytes.as_slice())
+    };
+    let mut records = Vec::new();
+    for (n, line) in BufReader::new(reader).lines().enumerate() {
+        let line = line.map_err(|e| format!("cannot decode it ({e})"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(&line) {
+            Ok(Value::Object(record)) => records.push(record),
+            Ok(_) => return Err(format!("line {}: not a JSON object", n + 1)),
+            Err(e) => {
+                return Err(format!(
+                    "line {}: not JSON ({e}): {}",
+                    n + 1,
+                    json::excerpt(&line)
+                ));
+            }
+        }
+    }
+    Ok(Some(records))
+}
+
+fn honoured(context: &Context, _: &CheckInfo) -> Verdict {
+    claims_batch(context)?;
+    let baseline = context.baseline()?;
+    let run = context.batch_run()?;
+    run.output
+        .require_success("with `batch_config` set (JSON Lines, gzip, local files)")?;
+    if run.batches.is_empty() {
+        return Err(fail(
+            "`--about` claims `batch`, but a sync with `batch_config` set emits no BATCH message",
+        ));
+    }
+    let mut have = run.output.record_texts();
+    for batch in &run.batches {
+        for (_, records) in &batch.files {
+            let Ok(Some(records)) = records else {
+                continue;
+            };
+            let texts = have.entry(batch.stream.clone()).or_default();
+            texts.extend(
+                records
+                    .iter()
+                    .map(|r| json::canonical(&Value::Object(json::without_sdc(r)))),
+            );
+        }
+    }
+    let have: HashMap<String, std::collections::HashSet<String>> = have
+        .into_iter()
+        .map(|(stream, texts)| (stream, texts.into_iter().collect()))
+        .collect();
+    for (stream, texts) in baseline.record_texts() {
+        let got = have.get(&stream);
+        if let Some(missing) = texts.iter().find(|t| got.is_none_or(|g| !g.contains(*t))) {
+            return Err(fail(format!(
+                "record {} of `{stream}` in a clean sync is in no BATCH file or RECORD of the sync with `batch_config`",
+                json::excerpt(missing)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn files_decode(context: &Context, _: &CheckInfo) -> Verdict {
+    claims_batch(context)?;
+    let run = context.batch_run()?;
+    if run.batches.is_empty() {
+        return Err(skip("the sync with `batch_config` emits no BATCH message"));
+    }
+    for batch in &run.batches {
+        if batch.files.is_empty() {
+            return Err(fail(format!(
+                "line {}: BATCH of `{}` has an empty manifest",
+                batch.line, batch.stream
+            )));
+        }
+        for (name, records) in &batch.files {
+            if let Err(why) = records {
+                return Err(fail(format!(
+                    "line {}: BATCH of `{}`: manifest file {}: {why}",
+                    batch.line,
+                    batch.stream,
+                    json::excerpt(name)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn records_match_schema(context: &Context, _: &CheckInfo) -> Verdict {
+    claims_batch(context)?;
+    let run = context.batch_run()?;
+    let mut schemas: HashMap<&str, (usize, jsonschema::Validator)> = HashMap::new();
+    let mut batches = run.batches.iter().peekable();
+    let mut checked = 0usize;
+    for (n, message) in run.output.messages() {
+        if let Msg::Schema { stream, schema, .. } = message {
+            schemas.insert(stream, (n, super::validator(n, stream, schema)?));
+        }
+        let Some(batch) = batches.next_if(|b| b.line == n) else {
+            continue;
+        };
+        let Some((schema_line, validator)) = schemas.get(batch.stream.as_str()) else {
+            return Err(fail(format!(
+                "line {n}: BATCH of `{}` before any SCHEMA of it",
+                batch.stream
+            )));
+        };
+        for (name, records) in &batch.files {
+            for record in records.iter().flatten().flatten() {
+                checked += 1;
+                if let Some(e) = validator.iter_errors(&Value::Object(record.clone())).next() {
+                    return Err(fail(format!(
+                        "line {n}: a record in BATCH file {} of `{}` does not match its SCHEMA (line {schema_line}): {e} at `{}`",
+                        json::excerpt(name),
+                        batch.stream,
+                        e.instance_path.as_str()
+                    )));
+                }
+            }
+        }
+    }
+    if checked == 0 {
+        return Err(skip("the BATCH files hold no record the harness can read"));
+    }
+    Ok(())
+}
