@@ -212,7 +212,7 @@ fn create_source(client: &Client, schema: &str, rows: u64) -> Result<()> {
            timestamptz '2024-02-01' + (i % 28) * interval '1 day' + (i % 86400) * interval '1 second' AS updated_at,
            jsonb_build_object('street', E'1 Main St.\\nApt 2', 'city', 'Springfield', 'zip', lpad((i % 100000)::text, 5, '0')) AS address,
            ARRAY['alpha', 'beta'] AS tags
-         FROM generate_series(0, {rows} - 1) AS i;
+         FROM generate_series(0::bigint, {rows} - 1) AS i;
          ALTER TABLE {schema}.users ADD PRIMARY KEY (id);
          ANALYZE {schema}.users;"
     ))?;
