@@ -503,7 +503,7 @@ fn without_stderr(table: &str) -> String {
             .flatten()
             .min()
             .unwrap_or(rest.len());
-        out.push_str("…");
+        out.push('…');
         rest = &rest[end..];
     }
     out.push_str(rest);
