@@ -1,10 +1,15 @@
 //! Where batch files live: local paths and `file://` URLs on the local file system, other URLs
-//! (`s3://bucket/key`, `memory://`) in an object store built with the `object_store` crate.
+//! (`s3://bucket/key`, `gs://bucket/key`, `az://container/key` and the other Azure forms,
+//! `http(s)://` WebDAV servers, `memory://`) in an object store built with the `object_store`
+//! crate.
 //!
-//! S3 credentials, region and endpoint come from the standard environment (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`,
-//! `AWS_ALLOW_HTTP`), and options given in `batch_config.storage.params` override them. No
-//! option value ever appears in an error or a log line.
+//! Credentials, region and endpoint come from each store's standard environment (for S3
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`,
+//! `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`; for Google Cloud Storage `GOOGLE_SERVICE_ACCOUNT` or
+//! `GOOGLE_APPLICATION_CREDENTIALS`; for Azure `AZURE_STORAGE_ACCOUNT_NAME`,
+//! `AZURE_STORAGE_ACCOUNT_KEY` and the other `AZURE_*`), and options given in
+//! `batch_config.storage.params` override them. No option value ever appears in an error or a
+//! log line.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,8 +19,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, ObjectStoreScheme, RetryConfig};
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -25,11 +32,13 @@ use crate::error::{Error, Result};
 pub(crate) enum Place {
     /// A local file.
     Local(PathBuf),
-    /// An object: the store, the object's path in it, and its URL.
+    /// An object: the store, the object's path in it, its URL, and the part of the URL
+    /// before the object path (such as `s3://bucket` or `https://account.blob.core.windows.net/container`).
     Remote {
         store: Arc<dyn ObjectStore>,
         path: ObjectPath,
         url: String,
+        prefix: String,
     },
 }
 
@@ -84,57 +93,45 @@ impl Stores {
                 store
             }
         };
-        let path = ObjectPath::from_url_path(url.path()).map_err(|e| {
-            Error::context(
-                format!("batch location `{location}` has an invalid path"),
-                e,
-            )
-        })?;
+        let path = match ObjectStoreScheme::parse(&url) {
+            Ok((_, path)) => path,
+            Err(_) => ObjectPath::from_url_path(url.path()).map_err(|e| {
+                Error::context(
+                    format!("batch location `{location}` has an invalid path"),
+                    e,
+                )
+            })?,
+        };
         let mut url = url;
         url.set_query(None);
+        let prefix = url_prefix(&url, &path);
         Ok(Place::Remote {
             store,
             path,
             url: url.to_string(),
+            prefix,
         })
     }
 
     fn build(&self, url: &Url) -> Result<Arc<dyn ObjectStore>> {
         let shown = format!("{}://{}", url.scheme(), url.authority());
-        match url.scheme() {
-            "s3" | "s3a" => {
-                // Timeouts through the config keys: `with_client_options` would drop the
-                // environment's client settings (such as AWS_ALLOW_HTTP).
-                let mut builder = AmazonS3Builder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry())
-                    .with_config(
-                        AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
-                        "5s",
-                    )
-                    .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), "120s");
-                for (key, value) in &self.options {
-                    let config = AmazonS3ConfigKey::from_str(key).map_err(|_| {
-                        Error::custom(format!(
-                            "batch_config.storage.params has an unknown S3 option `{key}`; use e.g. aws_access_key_id, aws_secret_access_key, aws_region, aws_endpoint, aws_allow_http"
-                        ))
-                    })?;
-                    builder = builder.with_config(config, value);
-                }
-                let store = builder.build().map_err(|e| {
-                    Error::context(
-                        format!("cannot set up the object store for `{shown}`; check its AWS_* environment variables and batch_config.storage.params"),
-                        e,
-                    )
-                })?;
-                Ok(Arc::new(store))
+        let scheme = ObjectStoreScheme::parse(url).map(|(scheme, _)| scheme);
+        match scheme {
+            Ok(ObjectStoreScheme::AmazonS3) => {
+                self.configured(AmazonS3Builder::from_env(), url, &shown)
+            }
+            Ok(ObjectStoreScheme::GoogleCloudStorage) => {
+                self.configured(GoogleCloudStorageBuilder::from_env(), url, &shown)
+            }
+            Ok(ObjectStoreScheme::MicrosoftAzure) => {
+                self.configured(MicrosoftAzureBuilder::from_env(), url, &shown)
             }
             _ => {
                 let (store, _) =
                     object_store::parse_url_opts(url, self.options.iter().cloned()).map_err(
                         |e| {
                             Error::context(
-                                format!("cannot open the object store for `{shown}`; supported are local paths, file:// and s3:// URLs"),
+                                format!("cannot open the object store for `{shown}`; supported are local paths, file://, s3://, gs://, az:// (abfs://, azure://) and http(s):// URLs"),
                                 e,
                             )
                         },
@@ -143,6 +140,123 @@ impl Stores {
             }
         }
     }
+
+    /// A cloud store from its builder: the environment's settings, then short timeouts and
+    /// few retries, then the options given, which must all be options of that store.
+    fn configured<B: CloudBuilder>(
+        &self,
+        builder: B,
+        url: &Url,
+        shown: &str,
+    ) -> Result<Arc<dyn ObjectStore>> {
+        // Timeouts through the config keys: `with_client_options` would drop the
+        // environment's client settings (such as AWS_ALLOW_HTTP).
+        let mut builder = builder
+            .url(url.as_str())
+            .retry(retry())
+            .client(ClientConfigKey::ConnectTimeout, "5s")
+            .client(ClientConfigKey::Timeout, "120s");
+        for (key, value) in &self.options {
+            builder = builder.option(key, value).ok_or_else(|| {
+                Error::custom(format!(
+                    "batch_config.storage.params has an unknown {} option `{key}`; use e.g. {}",
+                    B::NAME,
+                    B::EXAMPLES
+                ))
+            })?;
+        }
+        builder.finish().map_err(|e| {
+            Error::context(
+                format!(
+                    "cannot set up the object store for `{shown}`; check its {} environment variables and batch_config.storage.params",
+                    B::ENVIRONMENT
+                ),
+                e,
+            )
+        })
+    }
+}
+
+/// What [`Stores`] needs of an `object_store` cloud builder.
+trait CloudBuilder: Sized {
+    /// The store's name in errors.
+    const NAME: &'static str;
+    /// Some of its option names, for errors.
+    const EXAMPLES: &'static str;
+    /// Its environment variables, for errors.
+    const ENVIRONMENT: &'static str;
+    fn url(self, url: &str) -> Self;
+    fn retry(self, retry: RetryConfig) -> Self;
+    fn client(self, key: ClientConfigKey, value: &str) -> Self;
+    /// The builder with option `key` set, or `None` when the store has no such option.
+    fn option(self, key: &str, value: &str) -> Option<Self>;
+    fn finish(self) -> object_store::Result<Arc<dyn ObjectStore>>;
+}
+
+/// [`CloudBuilder`] for a builder type, its config key type and its texts.
+macro_rules! cloud_builder {
+    ($builder:ty, $key:ident, $name:literal, $examples:literal, $environment:literal) => {
+        impl CloudBuilder for $builder {
+            const NAME: &'static str = $name;
+            const EXAMPLES: &'static str = $examples;
+            const ENVIRONMENT: &'static str = $environment;
+            fn url(self, url: &str) -> Self {
+                self.with_url(url)
+            }
+            fn retry(self, retry: RetryConfig) -> Self {
+                self.with_retry(retry)
+            }
+            fn client(self, key: ClientConfigKey, value: &str) -> Self {
+                self.with_config($key::Client(key), value)
+            }
+            fn option(self, key: &str, value: &str) -> Option<Self> {
+                $key::from_str(key)
+                    .ok()
+                    .map(|key| self.with_config(key, value))
+            }
+            fn finish(self) -> object_store::Result<Arc<dyn ObjectStore>> {
+                Ok(Arc::new(self.build()?))
+            }
+        }
+    };
+}
+
+cloud_builder!(
+    AmazonS3Builder,
+    AmazonS3ConfigKey,
+    "S3",
+    "aws_access_key_id, aws_secret_access_key, aws_region, aws_endpoint, aws_allow_http",
+    "AWS_*"
+);
+cloud_builder!(
+    GoogleCloudStorageBuilder,
+    GoogleConfigKey,
+    "Google Cloud Storage",
+    "google_service_account, google_service_account_key, google_application_credentials",
+    "GOOGLE_*"
+);
+cloud_builder!(
+    MicrosoftAzureBuilder,
+    AzureConfigKey,
+    "Azure",
+    "azure_storage_account_name, azure_storage_account_key, azure_storage_sas_key, azure_storage_use_emulator",
+    "AZURE_*"
+);
+
+/// The part of `url` before the object path `path`: its scheme, authority and the leading path
+/// segments that name a bucket or container rather than the object.
+fn url_prefix(url: &Url, path: &ObjectPath) -> String {
+    let segments: Vec<&str> = url
+        .path_segments()
+        .map(|s| s.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let kept = segments.len().saturating_sub(path.parts().count());
+    let mut prefix = format!("{}://{}", url.scheme(), url.authority());
+    for segment in &segments[..kept] {
+        prefix.push('/');
+        prefix.push_str(segment);
+    }
+    prefix
 }
 
 /// Few, quick retries: an unreachable store fails within seconds, not minutes.
@@ -168,7 +282,12 @@ impl Place {
     pub(crate) fn join(&self, name: &str) -> Result<Place> {
         match self {
             Place::Local(dir) => Ok(Place::Local(dir.join(name))),
-            Place::Remote { store, path, url } => {
+            Place::Remote {
+                store,
+                path,
+                prefix,
+                ..
+            } => {
                 let joined = if path.as_ref().is_empty() {
                     name.to_owned()
                 } else {
@@ -177,15 +296,11 @@ impl Place {
                 let path = ObjectPath::parse(&joined).map_err(|e| {
                     Error::context(format!("`{name}` is not a valid object name"), e)
                 })?;
-                let base = url.trim_end_matches('/');
-                let root = match Url::parse(base) {
-                    Ok(u) => format!("{}://{}", u.scheme(), u.authority()),
-                    Err(_) => base.to_owned(),
-                };
                 Ok(Place::Remote {
                     store: Arc::clone(store),
-                    url: format!("{root}/{path}"),
+                    url: format!("{prefix}/{path}"),
                     path,
+                    prefix: prefix.clone(),
                 })
             }
         }
@@ -198,7 +313,9 @@ impl Place {
                 .await
                 .map(Bytes::from)
                 .map_err(|e| Error::context(format!("cannot read `{}`", path.display()), e)),
-            Place::Remote { store, path, url } => {
+            Place::Remote {
+                store, path, url, ..
+            } => {
                 let got = store
                     .get(path)
                     .await
@@ -226,7 +343,9 @@ impl Place {
                     Error::context(format!("cannot write batch file `{}`", path.display()), e)
                 })
             }
-            Place::Remote { store, path, url } => store
+            Place::Remote {
+                store, path, url, ..
+            } => store
                 .put(path, data.into())
                 .await
                 .map(|_| ())
@@ -323,5 +442,42 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("supported are"), "{err}");
+        let mut stores = Stores::new(vec![("google_service_acount".into(), "hush".into())]);
+        let err = stores.place("gs://bucket/x").unwrap_err().to_string();
+        assert!(
+            err.contains("Google Cloud Storage option `google_service_acount`") && !err.contains("hush"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn google_and_azure_urls_name_their_objects() {
+        // No credentials in the environment: Google's store falls back to the instance
+        // metadata service, asked only when an object is read or written.
+        let gcs = Stores::default().place("gs://bucket/batches").unwrap();
+        assert_eq!(
+            gcs.join("users-1.json.gz").unwrap().url(),
+            "gs://bucket/batches/users-1.json.gz"
+        );
+        let mut stores = Stores::new(vec![
+            ("azure_storage_account_name".into(), "account".into()),
+            ("azure_storage_account_key".into(), "a2V5".into()),
+        ]);
+        let short = stores.place("az://container/batches").unwrap();
+        assert_eq!(
+            short.join("users-1.parquet").unwrap().url(),
+            "az://container/batches/users-1.parquet"
+        );
+        let long = stores
+            .place("https://account.blob.core.windows.net/container/batches")
+            .unwrap();
+        assert_eq!(
+            long.join("users-1.parquet").unwrap().url(),
+            "https://account.blob.core.windows.net/container/batches/users-1.parquet"
+        );
+        let Place::Remote { path, .. } = long.join("users-1.parquet").unwrap() else {
+            panic!("not remote");
+        };
+        assert_eq!(path.as_ref(), "batches/users-1.parquet");
     }
 }

@@ -110,6 +110,24 @@ pub(crate) fn without_sdc(record: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
+/// `value` with every string that is an RFC 3339 date-time rewritten as the same instant in
+/// UTC (`2024-01-02T00:00:00Z`), so that two spellings of one instant compare equal.
+pub(crate) fn same_instants(value: &Value) -> Value {
+    match value {
+        Value::String(text) => rfc3339(text).map_or_else(
+            || value.clone(),
+            |t| Value::String(t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(same_instants).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), same_instants(v)))
+                .collect(),
+        ),
+        _ => value.clone(),
+    }
+}
+
 /// JSON text with object keys sorted at every level, for order-insensitive equality.
 pub(crate) fn canonical(value: &Value) -> String {
     fn sort(value: &Value) -> Value {
@@ -209,6 +227,21 @@ pub(crate) fn excerpt(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn one_instant_spelt_two_ways_is_one_value() {
+        let a = json!({"t": "2024-01-02T00:00:00.000000+00:00", "n": [{"u": "2024-01-02T01:00:00+01:00"}]});
+        let b = json!({"t": "2024-01-02T00:00:00+00:00", "n": [{"u": "2024-01-02T00:00:00Z"}]});
+        assert_eq!(same_instants(&a), same_instants(&b));
+        assert_eq!(same_instants(&a)["t"], "2024-01-02T00:00:00Z");
+        // Not date-times, or another instant: left as they are.
+        let c = json!({"t": "2024-01-02 00:00:00+00:00", "x": "person 1", "y": 3});
+        assert_eq!(same_instants(&c), c);
+        assert_ne!(
+            same_instants(&json!("2024-01-02T00:00:01Z")),
+            same_instants(&json!("2024-01-02T00:00:00Z"))
+        );
+    }
 
     #[test]
     fn types_and_formats() {

@@ -1,14 +1,16 @@
 //! BATCH messages: a tap that claims the `batch` capability, given a singer-sdk `batch_config`,
 //! writes its records to files and names them in BATCH messages. The harness reads the files
-//! back (local files: `file://` URLs or paths; JSON Lines, gzip-compressed or not) and checks
-//! them like RECORD lines.
+//! back (local files: `file://` URLs or paths; JSON Lines or parquet, gzip-compressed or not)
+//! and checks them like RECORD lines.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 
 use flate2::read::MultiGzDecoder;
 use serde_json::{Map, Value, json};
+
+mod columnar;
 
 use super::{Context, Msg, Output};
 use crate::check::{Check, CheckInfo, Outcome, Verdict, fail, skip};
@@ -17,13 +19,13 @@ use crate::json;
 pub(super) const CHECKS: &[Check<Context>] = &[
     Check::new(
         "tap.batch.honoured",
-        "a tap whose `--about` claims `batch`, given a `batch_config` (JSON Lines, gzip, local storage), exits 0, emits at least one BATCH message, and its BATCH files plus RECORD lines hold the records of a clean sync",
+        "a tap whose `--about` claims `batch`, given a `batch_config` (JSON Lines, gzip, local storage), exits 0, emits at least one BATCH message, and its BATCH files plus RECORD lines hold the records of a clean sync (a date-time may be spelt another way for the same instant)",
         "singer-sdk's BATCH contract (batch.md): `batch` in the capabilities tells Meltano it may set `batch_config`; a tap that ignores it or loses records breaks the pipeline silently",
         honoured,
     ),
     Check::new(
         "tap.batch.files-decode",
-        "every manifest entry of every BATCH message names a file that exists and decodes in the message's encoding (JSON Lines, gzip or not, one JSON object a line; parquet files must carry the PAR1 magic)",
+        "every manifest entry of every BATCH message names a file that exists and decodes in the message's encoding (JSON Lines, gzip or not, one JSON object a line; or parquet, gzip or not, every row group readable)",
         "targets open each manifest file (singer-sdk `process_batch_files`); a missing or corrupt file fails the load after the tap reported success",
         files_decode,
     ),
@@ -44,12 +46,11 @@ fn batch_config() -> Value {
     })
 }
 
-/// The records of one manifest file, or why they cannot be read; `None`: a parquet file,
-/// checked for its magic only.
-pub(crate) type FileRecords = Result<Option<Vec<Map<String, Value>>>, String>;
+/// The records of one manifest file, or why they cannot be read.
+pub(crate) type FileRecords = Result<Vec<Map<String, Value>>, String>;
 
 /// One BATCH message: where it is, its stream, and per manifest entry the decoded records or
-/// why they cannot be read. `None` records: a parquet file, checked for its magic only.
+/// why they cannot be read.
 pub(crate) struct Batch {
     pub(crate) line: usize,
     pub(crate) stream: String,
@@ -139,27 +140,29 @@ fn local_path(entry: &str) -> Result<PathBuf, String> {
 fn read(entry: &str, encoding: &Value) -> FileRecords {
     let path = local_path(entry)?;
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read it ({e})"))?;
-    match encoding.get("format").and_then(Value::as_str) {
-        Some("jsonl") | None => {}
-        Some("parquet") => {
-            return if bytes.len() >= 8 && bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1") {
-                Ok(None)
-            } else {
-                Err("not a parquet file (no PAR1 magic at both ends)".to_owned())
-            };
-        }
-        Some(other) => return Err(format!("unknown encoding format `{other}`")),
-    }
     // singer-sdk tells compression by the file's first bytes as much as by `compression`.
-    let reader: Box<dyn Read> = if bytes.starts_with(&[0x1f, 0x8b]) {
-        Box::new(MultiGzDecoder::new(bytes.as_slice()))
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut data = Vec::new();
+        MultiGzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut data)
+            .map_err(|e| format!("cannot decode it (corrupt gzip: {e})"))?;
+        data
     } else if encoding.get("compression").and_then(Value::as_str) == Some("gzip") {
         return Err("`compression` is gzip but the file is not gzip data".to_owned());
     } else {
-        Box::new(bytes.as_slice())
+        bytes
     };
+    match encoding.get("format").and_then(Value::as_str) {
+        Some("jsonl") | None => json_lines(&bytes),
+        Some("parquet") => columnar::records(bytes),
+        Some(other) => Err(format!("unknown encoding format `{other}`")),
+    }
+}
+
+/// The records of a JSON Lines file.
+fn json_lines(bytes: &[u8]) -> FileRecords {
     let mut records = Vec::new();
-    for (n, line) in BufReader::new(reader).lines().enumerate() {
+    for (n, line) in BufReader::new(bytes).lines().enumerate() {
         let line = line.map_err(|e| format!("cannot decode it ({e})"))?;
         if line.trim().is_empty() {
             continue;
@@ -176,7 +179,7 @@ fn read(entry: &str, encoding: &Value) -> FileRecords {
             }
         }
     }
-    Ok(Some(records))
+    Ok(records)
 }
 
 fn honoured(context: &Context, _: &CheckInfo) -> Verdict {
@@ -190,34 +193,88 @@ fn honoured(context: &Context, _: &CheckInfo) -> Verdict {
             "`--about` claims `batch`, but a sync with `batch_config` set emits no BATCH message",
         ));
     }
-    let mut have = run.output.record_texts();
+    // One instant may be spelt two ways (`…00+00:00`, `…00.000000+00:00`): both load the same.
+    let form = |record: &Map<String, Value>| {
+        let record = json::same_instants(&Value::Object(json::without_sdc(record)));
+        (json::canonical(&record), record)
+    };
+    let mut have: HashMap<String, HashSet<String>> = HashMap::new();
+    for (_, stream, record) in run.output.records() {
+        have.entry(stream.to_owned()).or_default().insert(form(record).0);
+    }
+    let mut batched: HashMap<&str, Vec<Map<String, Value>>> = HashMap::new();
     for batch in &run.batches {
         for (_, records) in &batch.files {
-            let Ok(Some(records)) = records else {
+            let Ok(records) = records else {
                 continue;
             };
             let texts = have.entry(batch.stream.clone()).or_default();
-            texts.extend(
-                records
-                    .iter()
-                    .map(|r| json::canonical(&Value::Object(json::without_sdc(r)))),
-            );
+            let rows = batched.entry(batch.stream.as_str()).or_default();
+            for record in records {
+                let (text, record) = form(record);
+                texts.insert(text);
+                if let Value::Object(record) = record {
+                    rows.push(record);
+                }
+            }
         }
     }
-    let have: HashMap<String, std::collections::HashSet<String>> = have
-        .into_iter()
-        .map(|(stream, texts)| (stream, texts.into_iter().collect()))
-        .collect();
-    for (stream, texts) in baseline.record_texts() {
-        let got = have.get(&stream);
+    let mut want: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (_, stream, record) in baseline.records() {
+        want.entry(stream).or_default().push(form(record).0);
+    }
+    for (stream, texts) in want {
+        let got = have.get(stream);
         if let Some(missing) = texts.iter().find(|t| got.is_none_or(|g| !g.contains(*t))) {
-            return Err(fail(format!(
-                "record {} of `{stream}` in a clean sync is in no BATCH file or RECORD of the sync with `batch_config`",
-                json::excerpt(missing)
-            )));
+            let nearest = serde_json::from_str(missing)
+                .ok()
+                .and_then(|record| nearest_difference(&record, batched.get(stream)?));
+            return Err(fail(match nearest {
+                Some(difference) => format!(
+                    "record {} of `{stream}` in a clean sync is in no BATCH file or RECORD of the sync with `batch_config`; the nearest BATCH record differs: {difference}",
+                    json::excerpt(missing)
+                ),
+                None => format!(
+                    "record {} of `{stream}` in a clean sync is in no BATCH file or RECORD of the sync with `batch_config`",
+                    json::excerpt(missing)
+                ),
+            }));
         }
     }
     Ok(())
+}
+
+/// How the BATCH record most like `record` (the most equal fields, at least half of them)
+/// differs from it, field by field, such as a date-time written in another form.
+fn nearest_difference(record: &Value, batched: &[Map<String, Value>]) -> Option<String> {
+    let record = record.as_object()?;
+    let equal = |other: &Map<String, Value>| {
+        record
+            .iter()
+            .filter(|(k, v)| other.get(*k) == Some(*v))
+            .count()
+    };
+    let nearest = batched.iter().max_by_key(|other| equal(other))?;
+    if equal(nearest) * 2 < record.len() {
+        return None;
+    }
+    let differences: Vec<String> = record
+        .iter()
+        .filter(|(k, v)| nearest.get(*k) != Some(*v))
+        .map(|(k, v)| {
+            let batch = nearest
+                .get(k)
+                .map_or_else(|| "missing".to_owned(), Value::to_string);
+            format!("`{k}` is {batch} in the BATCH file, {v} in the RECORD")
+        })
+        .chain(
+            nearest
+                .keys()
+                .filter(|k| !record.contains_key(*k))
+                .map(|k| format!("`{k}` is only in the BATCH file")),
+        )
+        .collect();
+    (!differences.is_empty()).then(|| differences.join(", "))
 }
 
 fn files_decode(context: &Context, _: &CheckInfo) -> Verdict {
@@ -267,7 +324,7 @@ fn records_match_schema(context: &Context, _: &CheckInfo) -> Verdict {
             )));
         };
         for (name, records) in &batch.files {
-            for record in records.iter().flatten().flatten() {
+            for record in records.iter().flatten() {
                 checked += 1;
                 if let Some(e) = validator.iter_errors(&Value::Object(record.clone())).next() {
                     return Err(fail(format!(
@@ -284,4 +341,32 @@ fn records_match_schema(context: &Context, _: &CheckInfo) -> Verdict {
         return Err(skip("the BATCH files hold no record the harness can read"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::nearest_difference;
+
+    #[test]
+    fn the_nearest_batch_record_names_the_fields_that_differ() {
+        let record = json!({"id": 1, "name": "a", "updated_at": "2024-01-02T03:04:05+00:00"});
+        let batched = [
+            json!({"id": 2, "name": "b", "updated_at": "2024-01-02 03:04:05+00:00"}),
+            json!({"id": 1, "name": "a", "updated_at": "2024-01-02 03:04:05+00:00", "extra": true}),
+        ]
+        .map(|v| v.as_object().unwrap().clone());
+        assert_eq!(
+            nearest_difference(&record, &batched).unwrap(),
+            "`updated_at` is \"2024-01-02 03:04:05+00:00\" in the BATCH file, \"2024-01-02T03:04:05+00:00\" in the RECORD, `extra` is only in the BATCH file"
+        );
+        // Nothing alike: no guess.
+        let other = [json!({"id": 9, "name": "z", "updated_at": "x"})
+            .as_object()
+            .unwrap()
+            .clone()];
+        assert_eq!(nearest_difference(&record, &other), None);
+        assert_eq!(nearest_difference(&record, &[]), None);
+    }
 }
