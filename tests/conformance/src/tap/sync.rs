@@ -121,8 +121,20 @@ fn returns_records(context: &Context, _: &CheckInfo) -> Verdict {
         .streams
         .iter()
         .filter(|e| e.is_selected())
-        .map(|e| e.stream_name().to_owned())
-        .filter(|name| !counts.contains_key(name))
+        .filter(|e| !counts.contains_key(e.stream_name()))
+        .map(|e| {
+            let name = e.stream_name();
+            // A common slip: messages named by `tap_stream_id` where the catalog's `stream`
+            // differs. Targets and Meltano key tables and state by the message's name.
+            if name != e.tap_stream_id && counts.contains_key(&e.tap_stream_id) {
+                format!(
+                    "{name} (its RECORDs name it by its tap_stream_id `{}`; messages must use the catalog's `stream`)",
+                    e.tap_stream_id
+                )
+            } else {
+                name.to_owned()
+            }
+        })
         .collect();
     if empty.is_empty() {
         Ok(())
