@@ -464,6 +464,22 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn composite_keys_tell_numbers_from_strings() {
+        let records: Vec<Map<String, Value>> = [
+            json!({"a": 1, "b": "x", "v": 1}),
+            json!({"a": "1", "b": "x", "v": 2}),
+            json!({"a": 1, "b": "x", "v": 3}),
+            json!({"a": "1,", "b": "x", "v": 4}),
+        ]
+        .into_iter()
+        .map(|v| v.as_object().unwrap().clone())
+        .collect();
+        let kept = last_per_key(records, &["a".to_owned(), "b".to_owned()]);
+        let values: Vec<&Value> = kept.iter().map(|r| &r["v"]).collect();
+        assert_eq!(values, [&json!(3), &json!(2), &json!(4)]);
+    }
+
+    #[test]
     fn the_last_record_of_a_key_wins() {
         let records: Vec<Map<String, Value>> = [
             json!({"id": 1, "v": "a"}),
