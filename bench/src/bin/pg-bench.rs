@@ -52,6 +52,16 @@ struct Args {
     /// Where to write the report (markdown); stdout only when not given.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// `load`, `extract` or `all`.
+    #[arg(long, default_value = "all")]
+    suite: String,
+    /// Directory of the same binaries from an earlier build: its target-postgres also runs,
+    /// reported as `... [baseline]`.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Only write the Singer input of `--records` records to this file (for profiling).
+    #[arg(long)]
+    write_input: Option<PathBuf>,
 }
 
 /// One measured run.
@@ -78,12 +88,28 @@ impl Row {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(path) = &args.write_input {
+        let mut file = BufWriter::new(File::create(path)?);
+        rows::write_singer(&mut file, args.records)?;
+        file.flush()?;
+        return Ok(());
+    }
+    if !["load", "extract", "all"].contains(&args.suite.as_str()) {
+        bail!(
+            "--suite is `load`, `extract` or `all`, not `{}`",
+            args.suite
+        );
+    }
     std::fs::create_dir_all(&args.work_dir)?;
     let connect = ConnectOptions::from_url(&args.url)?;
     let client = Client::connect(&connect)?;
     let mut rows = Vec::new();
-    rows.extend(load_suite(&args, &client, &connect)?);
-    rows.extend(extract_suite(&args, &client, &connect)?);
+    if args.suite != "extract" {
+        rows.extend(load_suite(&args, &client, &connect)?);
+    }
+    if args.suite != "load" {
+        rows.extend(extract_suite(&args, &client, &connect)?);
+    }
     for schema in ["bench_load", "bench_src_large", "bench_src_small"] {
         client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
     }
@@ -132,8 +158,15 @@ fn load_suite(args: &Args, client: &Client, connect: &ConnectOptions) -> Result<
             systems.push((
                 format!("target-postgres ({method})"),
                 args.bin_dir.join("target-postgres"),
-                config,
+                config.clone(),
             ));
+            if let Some(baseline) = &args.baseline {
+                systems.push((
+                    format!("target-postgres ({method}) [baseline]"),
+                    baseline.join("target-postgres"),
+                    config,
+                ));
+            }
         }
         if let (Some(peer), true) = (&args.target_peer, size == args.peer_records) {
             // It wants a URL (or a password) and refuses ACTIVATE_VERSION without metadata

@@ -107,13 +107,17 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::Database`] when the server rejects the statement or the data.
-    pub fn copy_in(&self, sql: &str, chunks: impl IntoIterator<Item = Vec<u8>>) -> Result<u64> {
+    pub fn copy_in<C: Into<Bytes>>(
+        &self,
+        sql: &str,
+        chunks: impl IntoIterator<Item = C>,
+    ) -> Result<u64> {
         self.runtime
             .block_on(async {
                 let sink = self.client.copy_in::<_, Bytes>(sql).await?;
                 futures::pin_mut!(sink);
                 for chunk in chunks {
-                    sink.feed(Bytes::from(chunk)).await?;
+                    sink.feed(chunk.into()).await?;
                 }
                 sink.as_mut().finish().await
             })

@@ -5,6 +5,8 @@
 //! PostgreSQL text (and `jsonb`) cannot hold the NUL character: each one, in strings and
 //! inside objects and arrays, becomes U+FFFD (`�`), and [`encode_row`] says so.
 
+use std::io::Write;
+
 use serde_json::{Map, Value};
 
 use crate::sql::SqlType;
@@ -39,11 +41,18 @@ pub struct CopyColumn {
 /// ```
 pub fn encode_row(columns: &[CopyColumn], record: &Map<String, Value>, out: &mut Vec<u8>) -> bool {
     let mut replaced = false;
+    // Records usually hold their properties in schema order: the next entry is checked
+    // first, sparing a hash lookup per value.
+    let mut entries = record.iter().peekable();
     for (i, column) in columns.iter().enumerate() {
         if i > 0 {
             out.push(b'\t');
         }
-        match record.get(&column.property) {
+        let value = match entries.next_if(|(key, _)| **key == column.property) {
+            Some((_, value)) => Some(value),
+            None => record.get(&column.property),
+        };
+        match value {
             None | Some(Value::Null) => out.extend_from_slice(b"\\N"),
             Some(value) if has_nul(value) => {
                 replaced = true;
@@ -81,7 +90,7 @@ fn without_nul(value: &Value) -> Value {
 
 fn encode_value(ty: &SqlType, value: &Value, out: &mut Vec<u8>) {
     match (ty, value) {
-        (SqlType::Json | SqlType::Jsonb, value) => escape(&value.to_string(), out),
+        (SqlType::Json | SqlType::Jsonb, value) => json_escaped(value, out),
         (SqlType::Array(inner), Value::Array(items)) => {
             let mut literal = String::new();
             array_literal(inner, items, &mut literal);
@@ -89,8 +98,31 @@ fn encode_value(ty: &SqlType, value: &Value, out: &mut Vec<u8>) {
         }
         (_, Value::String(s)) => escape(s, out),
         (_, Value::Bool(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        (_, Value::Number(n)) => out.extend_from_slice(n.to_string().as_bytes()),
-        (_, other) => escape(&other.to_string(), out),
+        // Digits, sign, `.`, `e`: nothing to escape.
+        (_, Value::Number(n)) => {
+            let _ = write!(out, "{n}");
+        }
+        (_, other) => json_escaped(other, out),
+    }
+}
+
+/// `value` as JSON text, escaped for COPY as it is written (no intermediate string).
+fn json_escaped(value: &Value, out: &mut Vec<u8>) {
+    // Writing to a `Vec` cannot fail, nor can serialising a `Value`.
+    let _ = serde_json::to_writer(Escaping(out), value);
+}
+
+/// Escapes what goes through it for COPY text.
+struct Escaping<'a>(&'a mut Vec<u8>);
+
+impl Write for Escaping<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        escape_bytes(buf, self.0);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -130,15 +162,25 @@ fn quote_element(s: &str, out: &mut String) {
 
 /// COPY text escaping: backslash, tab, newline and carriage return.
 fn escape(s: &str, out: &mut Vec<u8>) {
-    for &b in s.as_bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => out.push(b),
-        }
+    escape_bytes(s.as_bytes(), out);
+}
+
+/// [`escape`] on bytes: the runs between special bytes are copied whole.
+fn escape_bytes(bytes: &[u8], out: &mut Vec<u8>) {
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let replacement: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(replacement);
+        start = i + 1;
     }
+    out.extend_from_slice(&bytes[start..]);
 }
 
 #[cfg(test)]

@@ -98,6 +98,18 @@ impl Error {
         }
     }
 
+    /// Whether the server refused a row because its key is already in the table
+    /// (`unique_violation`).
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Database { source, .. } => source
+                .downcast_ref::<tokio_postgres::Error>()
+                .and_then(tokio_postgres::Error::code)
+                .is_some_and(|code| *code == tokio_postgres::error::SqlState::UNIQUE_VIOLATION),
+            _ => false,
+        }
+    }
+
     /// Adds what was being done in front of a failed statement's description.
     #[must_use]
     pub(crate) fn doing(self, what: &str) -> Self {

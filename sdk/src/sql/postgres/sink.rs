@@ -1,17 +1,20 @@
 //! [`TableSink`]: one stream's table. Every batch is one transaction: `COPY` into the table
-//! (append to a table without primary key), or `COPY` into a temporary staging table and
-//! one `INSERT … ON CONFLICT DO UPDATE` (or `UPDATE` + `INSERT` when the table's primary
-//! key is not the stream's key), duplicates within the batch resolved to the last record.
+//! (append to a table without primary key, or a merge whose keys are not in the table yet),
+//! or `COPY` into a temporary staging table and one `INSERT … ON CONFLICT DO UPDATE` (or
+//! `UPDATE` + `INSERT` when the table's primary key is not the stream's key), duplicates
+//! within the batch resolved to the last record.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::copy::{CopyColumn, encode_row};
 use super::ddl::identifiers;
 use super::loader::{DEFAULT_SCHEMA, shown};
-use super::{Error, Loader, Result, TableInfo};
+use super::{Client, Error, Loader, Result, TableInfo};
 use crate::sink::{Batch, Sink, StreamSchema};
 use crate::sql::{Dialect, Namer, Postgres, SqlType, TableName, TypeMapper};
 use crate::target::LoadMethod;
@@ -24,14 +27,20 @@ const DELETED_AT_COLUMN: &str = "_sdc_deleted_at";
 const STAGING: &str = "pg_temp._singer_staging";
 /// COPY data is sent in chunks of about this many bytes.
 const CHUNK_BYTES: usize = 1 << 20;
+/// After a direct `COPY` of a merge met keys already in the table, this many batches go
+/// through staging before the next direct try; the count doubles (up to
+/// [`DIRECT_BACKOFF_MAX`]) while tries keep meeting existing keys.
+const DIRECT_BACKOFF_MIN: u32 = 16;
+/// The most batches staged between two direct tries.
+const DIRECT_BACKOFF_MAX: u32 = 1024;
 
 /// How a batch meets the rows already in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// `COPY` straight into the table.
     Append,
-    /// Staging, then `INSERT … ON CONFLICT (key) DO UPDATE`: the table's primary key is the
-    /// stream's key.
+    /// `COPY` into the table while its primary key (the stream's key) refuses no row;
+    /// otherwise staging, then `INSERT … ON CONFLICT (key) DO UPDATE`.
     Merge,
     /// Staging, then `UPDATE … FROM` and `INSERT … WHERE NOT EXISTS`: the stream's key is
     /// not the table's primary key.
@@ -54,6 +63,10 @@ pub struct TableSink {
     key_properties: Vec<String>,
     mode: Mode,
     warned_nul: bool,
+    /// Merges staged before the next direct `COPY` is tried.
+    staged_before_direct: u32,
+    /// How many merges to stage after the next direct try that meets existing keys.
+    direct_backoff: u32,
 }
 
 impl TableSink {
@@ -144,6 +157,8 @@ impl TableSink {
             key_properties: stream.key_properties.clone(),
             mode,
             warned_nul: false,
+            staged_before_direct: 0,
+            direct_backoff: DIRECT_BACKOFF_MIN,
         })
     }
 
@@ -208,17 +223,18 @@ impl TableSink {
         }
     }
 
-    fn write(&mut self, records: &[Map<String, Value>]) -> Result<u64> {
+    /// The records as COPY data, in chunks of about [`CHUNK_BYTES`].
+    fn encode(&mut self, records: &[Map<String, Value>]) -> Vec<Bytes> {
         let mut chunks = Vec::new();
         let mut chunk = Vec::with_capacity(CHUNK_BYTES.min(records.len() * 64 + 64));
         let mut replaced = false;
         for record in records {
             replaced |= encode_row(&self.copy, record, &mut chunk);
             if chunk.len() >= CHUNK_BYTES {
-                chunks.push(std::mem::take(&mut chunk));
+                chunks.push(Bytes::from(std::mem::take(&mut chunk)));
             }
         }
-        chunks.push(chunk);
+        chunks.push(Bytes::from(chunk));
         if replaced && !self.warned_nul {
             self.warned_nul = true;
             tracing::warn!(
@@ -227,33 +243,75 @@ impl TableSink {
                 "Records hold NUL characters, which PostgreSQL text cannot: each became U+FFFD."
             );
         }
-        let into = if self.mode == Mode::Append {
-            self.table.qualified(&Postgres)
-        } else {
-            STAGING.to_owned()
-        };
-        let copy_sql = format!("COPY {into} ({}) FROM STDIN", identifiers(&self.columns));
-        let client = self.loader.client()?;
-        client.batch_execute("BEGIN")?;
-        let outcome = (|| {
-            if self.mode != Mode::Append {
-                client.batch_execute(&format!(
-                    "CREATE TEMP TABLE _singer_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
-                    self.table.qualified(&Postgres)
-                ))?;
-            }
-            let copied = client.copy_in(&copy_sql, chunks)?;
-            if self.mode != Mode::Append {
-                client.batch_execute(&self.merge_sql())?;
-            }
-            client.batch_execute("COMMIT")?;
-            Ok(copied)
-        })();
-        if outcome.is_err() {
-            let _ = client.batch_execute("ROLLBACK");
-        }
-        outcome
+        chunks
     }
+
+    /// Writes the batch in one transaction. A merge first tries `COPY` straight into the
+    /// table: when no key is in the table yet (a first load, or new rows) that is all the
+    /// upsert has to do; the primary key refuses a row whose key is there, the transaction
+    /// is rolled back, and the batch goes through the staging table instead (as the next
+    /// batches do, for a while).
+    fn write(&mut self, records: &[Map<String, Value>]) -> Result<u64> {
+        let chunks = self.encode(records);
+        let client = self.loader.client()?;
+        let direct = match self.mode {
+            Mode::Append => true,
+            Mode::Merge => self.staged_before_direct == 0,
+            Mode::UpdateInsert => false,
+        };
+        if direct {
+            let sql = format!(
+                "COPY {} ({}) FROM STDIN",
+                self.table.qualified(&Postgres),
+                identifiers(&self.columns)
+            );
+            match transaction(&client, |client| {
+                client.copy_in(&sql, chunks.iter().cloned())
+            }) {
+                Ok(copied) => {
+                    self.direct_backoff = DIRECT_BACKOFF_MIN;
+                    return Ok(copied);
+                }
+                Err(e) if self.mode == Mode::Merge && e.is_unique_violation() => {
+                    tracing::debug!(
+                        stream = self.stream,
+                        table = %shown(&self.table),
+                        staged_batches = self.direct_backoff,
+                        "Keys of the batch are in the table already: merging through staging."
+                    );
+                    self.staged_before_direct = self.direct_backoff;
+                    self.direct_backoff = (self.direct_backoff * 2).min(DIRECT_BACKOFF_MAX);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.staged_before_direct = self.staged_before_direct.saturating_sub(1);
+        let copy_sql = format!("COPY {STAGING} ({}) FROM STDIN", identifiers(&self.columns));
+        let create = format!(
+            "CREATE TEMP TABLE _singer_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+            self.table.qualified(&Postgres)
+        );
+        let merge = self.merge_sql();
+        transaction(&client, |client| {
+            client.batch_execute(&create)?;
+            let copied = client.copy_in(&copy_sql, chunks)?;
+            client.batch_execute(&merge)?;
+            Ok(copied)
+        })
+    }
+}
+
+/// Runs `body` in a transaction: committed when it succeeds, rolled back when it fails.
+fn transaction<T>(client: &Client, body: impl FnOnce(&Client) -> Result<T>) -> Result<T> {
+    client.batch_execute("BEGIN")?;
+    let outcome = body(client).and_then(|value| {
+        client.batch_execute("COMMIT")?;
+        Ok(value)
+    });
+    if outcome.is_err() {
+        let _ = client.batch_execute("ROLLBACK");
+    }
+    outcome
 }
 
 impl Sink for TableSink {
@@ -348,23 +406,50 @@ impl Sink for TableSink {
 
 /// The records with the last one kept for each key, in the order keys were first seen.
 fn last_per_key(records: Vec<Map<String, Value>>, keys: &[String]) -> Vec<Map<String, Value>> {
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(records.len());
+    let mut index: HashMap<Vec<u8>, usize, BuildHasherDefault<FnvHasher>> =
+        HashMap::with_capacity_and_hasher(records.len(), BuildHasherDefault::default());
     let mut out: Vec<Map<String, Value>> = Vec::with_capacity(records.len());
+    let mut key = Vec::new();
     for record in records {
-        let key: Vec<&Value> = keys
-            .iter()
-            .map(|k| record.get(k).unwrap_or(&Value::Null))
-            .collect();
-        let key = serde_json::to_string(&key).unwrap_or_default();
-        match index.get(&key) {
+        key.clear();
+        for k in keys {
+            // `Value` serialises to a `Vec` without failing; JSON text tells values apart
+            // (1 from "1") and a separator between keys is implied by its syntax.
+            let _ = serde_json::to_writer(&mut key, record.get(k).unwrap_or(&Value::Null));
+            key.push(b',');
+        }
+        match index.get(key.as_slice()) {
             Some(&i) => out[i] = record,
             None => {
-                index.insert(key, out.len());
+                index.insert(key.clone(), out.len());
                 out.push(record);
             }
         }
     }
     out
+}
+
+/// FNV-1a: keys here are short and come from this run's own records, so a fast hash with
+/// no flooding resistance is the right trade.
+#[derive(Debug, Clone, Copy)]
+struct FnvHasher(u64);
+
+impl Default for FnvHasher {
+    fn default() -> Self {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 fn sorted(names: &[String]) -> Vec<&String> {
@@ -377,6 +462,22 @@ fn sorted(names: &[String]) -> Vec<&String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn composite_keys_tell_numbers_from_strings() {
+        let records: Vec<Map<String, Value>> = [
+            json!({"a": 1, "b": "x", "v": 1}),
+            json!({"a": "1", "b": "x", "v": 2}),
+            json!({"a": 1, "b": "x", "v": 3}),
+            json!({"a": "1,", "b": "x", "v": 4}),
+        ]
+        .into_iter()
+        .map(|v| v.as_object().unwrap().clone())
+        .collect();
+        let kept = last_per_key(records, &["a".to_owned(), "b".to_owned()]);
+        let values: Vec<&Value> = kept.iter().map(|r| &r["v"]).collect();
+        assert_eq!(values, [&json!(3), &json!(2), &json!(4)]);
+    }
 
     #[test]
     fn the_last_record_of_a_key_wins() {
