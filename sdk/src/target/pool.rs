@@ -14,7 +14,6 @@ use std::io::BufRead;
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::Scope;
 
 use serde_json::{Map, Value};
 
@@ -91,19 +90,20 @@ struct Job {
     reply: SyncSender<Parsed>,
 }
 
-/// Starts the reader thread (in `scope`, as it borrows the input) and `workers` parse threads.
-/// The receiver yields, in input order, one receiver per chunk for its outcome; dropping it
-/// stops the reader at its next chunk.
+/// Starts `workers` parse threads and returns, first, the receiver that yields, in input
+/// order, one receiver per chunk for its outcome, and second, the body of the input thread,
+/// which reads `input` and hands its chunks to the workers; the caller runs it on a thread
+/// (scoped when `input` is borrowed). Dropping the receiver stops the input thread at its
+/// next chunk.
 ///
 /// # Errors
 /// A thread cannot be started.
-pub(super) fn start<'scope, R: BufRead + Send + 'scope>(
-    scope: &'scope Scope<'scope, '_>,
+pub(super) fn start<R: BufRead + Send>(
     mut input: R,
     workers: usize,
     prep: Prep,
     published: &Published,
-) -> Result<Receiver<Receiver<Parsed>>> {
+) -> Result<(Receiver<Receiver<Parsed>>, impl FnOnce() + Send + use<R>)> {
     let (jobs, inbox) = channel::<Job>();
     let inbox = Arc::new(Mutex::new(inbox));
     for n in 0..workers {
@@ -114,25 +114,29 @@ pub(super) fn start<'scope, R: BufRead + Send + 'scope>(
             .spawn(move || work(&inbox, &published, prep))
             .map_err(|e| Error::io("cannot start a parse thread", e))?;
     }
-    // Enough chunks ahead to keep every worker busy while the loader takes the oldest.
-    let (order, outcomes) = sync_channel::<Receiver<Parsed>>(2 * workers + 2);
-    std::thread::Builder::new()
-        .name("read".to_owned())
-        .spawn_scoped(scope, move || {
-            let read = read_chunks(&mut input, CHUNK_BYTES, |text, first_line| {
-                dispatch(&order, &jobs, text, first_line)
+    let (order, outcomes) = sync_channel::<Receiver<Parsed>>(read_ahead(workers));
+    let chunk = CHUNK_BYTES;
+    let read = move || {
+        let read = read_chunks(&mut input, chunk, |text, first_line| {
+            dispatch(&order, &jobs, text, first_line)
+        });
+        if let Err(error) = read {
+            let (reply, outcome) = sync_channel(1);
+            let _ = reply.send(Parsed {
+                text: Vec::new(),
+                items: vec![Item::Error(error)],
             });
-            if let Err(error) = read {
-                let (reply, outcome) = sync_channel(1);
-                let _ = reply.send(Parsed {
-                    text: Vec::new(),
-                    items: vec![Item::Error(error)],
-                });
-                let _ = order.send(outcome);
-            }
-        })
-        .map_err(|e| Error::io("cannot start the input thread", e))?;
-    Ok(outcomes)
+            let _ = order.send(outcome);
+        }
+    };
+    Ok((outcomes, read))
+}
+
+/// How many chunks the input thread may have handed on that the loader has not taken yet
+/// (besides the one it is handling and the one the input thread is filling).
+pub(super) fn read_ahead(workers: usize) -> usize {
+    // Enough chunks ahead to keep every worker busy while the loader takes the oldest.
+    2 * workers + 2
 }
 
 fn dispatch(
