@@ -115,7 +115,7 @@ pub(super) fn start<R: BufRead + Send>(
             .map_err(|e| Error::io("cannot start a parse thread", e))?;
     }
     let (order, outcomes) = sync_channel::<Receiver<Parsed>>(read_ahead(workers));
-    let chunk = CHUNK_BYTES;
+    let chunk = chunk_bytes(workers);
     let read = move || {
         let read = read_chunks(&mut input, chunk, |text, first_line| {
             dispatch(&order, &jobs, text, first_line)
@@ -132,11 +132,25 @@ pub(super) fn start<R: BufRead + Send>(
     Ok((outcomes, read))
 }
 
+/// The input bytes read ahead of the loader, whatever the number of workers: the chunks
+/// handed on and not yet taken, each held parsed (several times its size) once a worker is
+/// done with it.
+pub(super) const READ_AHEAD_BYTES: usize = 1024 * 1024;
+
+/// The smallest chunk: below it, handing chunks around costs more than parsing them.
+const MIN_CHUNK_BYTES: usize = 32 * 1024;
+
+/// The chunk size for `workers`: [`CHUNK_BYTES`], smaller when that many workers would
+/// otherwise need more than [`READ_AHEAD_BYTES`] in flight to all be busy.
+pub(super) fn chunk_bytes(workers: usize) -> usize {
+    (READ_AHEAD_BYTES / (workers + 1)).clamp(MIN_CHUNK_BYTES, CHUNK_BYTES)
+}
+
 /// How many chunks the input thread may have handed on that the loader has not taken yet
-/// (besides the one it is handling and the one the input thread is filling).
+/// (besides the one it is handling and the one the input thread is filling): what fits in
+/// [`READ_AHEAD_BYTES`], and at least one per worker while that still fits.
 pub(super) fn read_ahead(workers: usize) -> usize {
-    // Enough chunks ahead to keep every worker busy while the loader takes the oldest.
-    2 * workers + 2
+    (READ_AHEAD_BYTES / chunk_bytes(workers)).max(1)
 }
 
 fn dispatch(
@@ -248,5 +262,22 @@ fn check(
             len,
             range,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_ahead_is_bounded_in_bytes_and_feeds_every_worker_it_can() {
+        for workers in 1..=512 {
+            let (chunk, ahead) = (chunk_bytes(workers), read_ahead(workers));
+            assert!(chunk * ahead <= READ_AHEAD_BYTES, "{workers} workers");
+            assert!(
+                ahead >= workers.min(READ_AHEAD_BYTES / MIN_CHUNK_BYTES),
+                "{workers} workers"
+            );
+        }
     }
 }
