@@ -142,7 +142,7 @@ pub(crate) fn measure(bin_dir: &Path, work: &Path, runs: usize) -> Result<Vec<Ti
         .zip(samples)
         .map(|(binary, samples)| Times {
             binary: binary.name,
-            medians: (!samples[0].is_empty()).then(|| samples.map(|times| median(times))),
+            medians: (!samples[0].is_empty()).then(|| samples.map(median)),
         })
         .collect())
 }
