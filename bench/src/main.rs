@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use serde_json::{Value, json};
+use serde_json::Value;
 use singer_bench::rows;
 
+mod startup;
 mod systems;
 
 use systems::{map_systems, tap_systems, target_systems, with_baseline};
@@ -26,9 +27,12 @@ use systems::{map_systems, tap_systems, target_systems, with_baseline};
 #[derive(Debug, Clone, Parser)]
 #[command(args_override_self = true)]
 struct Args {
-    /// `taps`, `targets`, `maps` or `all`.
+    /// `taps`, `targets`, `maps`, `startup` or `all`.
     #[arg(long, default_value = "all")]
     suite: String,
+    /// Runs of each binary in each start-up mode; the median is reported.
+    #[arg(long, default_value_t = 21)]
+    startup_runs: usize,
     /// Input sizes in records; the first size also runs the Python peers.
     #[arg(long, value_delimiter = ',', default_value = "1000000,5000000")]
     sizes: Vec<u64>,
@@ -115,8 +119,22 @@ fn main() -> Result<()> {
             )
         })?);
     }
+    if !matches!(
+        args.suite.as_str(),
+        "taps" | "targets" | "maps" | "startup" | "all"
+    ) {
+        bail!(
+            "unknown suite `{}`; choose taps, targets, maps, startup or all",
+            args.suite
+        );
+    }
     let mut rows = Vec::new();
-    for (index, &size) in args.sizes.iter().enumerate() {
+    let sizes = if args.suite == "startup" {
+        Vec::new()
+    } else {
+        args.sizes.clone()
+    };
+    for (index, &size) in sizes.iter().enumerate() {
         let with_peers = index == 0 && !args.no_peers;
         if matches!(args.suite.as_str(), "taps" | "all") {
             let systems = with_baseline(&args, |a| tap_systems(a, with_peers));
@@ -130,15 +148,9 @@ fn main() -> Result<()> {
             let systems = with_baseline(&args, map_systems);
             rows.extend(suite("maps", &systems, &args, size)?);
         }
-        if !matches!(args.suite.as_str(), "taps" | "targets" | "maps" | "all") {
-            bail!(
-                "unknown suite `{}`; choose taps, targets, maps or all",
-                args.suite
-            );
-        }
     }
-    let startup = startup(&args)?;
-    let report = markdown(&rows, &startup);
+    let startup = startup::measure(&args.bin_dir, &args.work_dir, args.startup_runs)?;
+    let report = markdown(&rows, &startup::markdown(&startup, args.startup_runs));
     println!("{report}");
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)?;
@@ -191,44 +203,7 @@ fn median(samples: &[Sample]) -> Sample {
     sorted[sorted.len() / 2]
 }
 
-/// Median wall time of a no-op run of each of our binaries.
-fn startup(args: &Args) -> Result<Vec<(String, Duration)>> {
-    let empty = args.work_dir.join("empty.singer");
-    std::fs::write(&empty, "")?;
-    let config = args.work_dir.join("startup.json");
-    std::fs::write(&config, json!({"destination_path": args.work_dir.join("out"), "output_path": args.work_dir.join("out"), "database": args.work_dir.join("startup.db"), "records": 0}).to_string())?;
-    let mut out = Vec::new();
-    for name in [
-        "tap-synthetic",
-        "target-jsonl",
-        "target-csv",
-        "target-sqlite",
-    ] {
-        let mut times = Vec::new();
-        for _ in 0..21 {
-            let mut command = Command::new(args.bin_dir.join(name));
-            command.arg("--config").arg(&config);
-            if name.starts_with("target") {
-                command.stdin(File::open(&empty)?);
-            }
-            // A blocking wait: the RSS sampling of `run_process` would add its polling period.
-            let start = Instant::now();
-            let status = command
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()?;
-            if !status.success() {
-                bail!("{name} exited with {status} on an empty run");
-            }
-            times.push(start.elapsed());
-        }
-        times.sort();
-        out.push((name.to_owned(), times[times.len() / 2]));
-    }
-    Ok(out)
-}
-
-fn markdown(rows: &[Row], startup: &[(String, Duration)]) -> String {
+fn markdown(rows: &[Row], startup: &str) -> String {
     let mut out = String::new();
     let mut groups: Vec<(&str, u64)> = rows.iter().map(|r| (r.suite, r.records)).collect();
     groups.dedup();
@@ -280,13 +255,7 @@ fn markdown(rows: &[Row], startup: &[(String, Duration)]) -> String {
             out.push('\n');
         }
     }
-    let _ = writeln!(
-        out,
-        "\n### start-up (no-op run, median of 21)\n\n| binary | milliseconds |\n|---|---:|"
-    );
-    for (name, time) in startup {
-        let _ = writeln!(out, "| {name} | {:.1} |", time.as_secs_f64() * 1000.0);
-    }
+    out.push_str(startup);
     out
 }
 

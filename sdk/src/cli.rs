@@ -115,9 +115,18 @@ pub fn run_tap<T: Tap>(tap: &T, info: PackageInfo) -> ExitCode {
 /// `--input`), and turns the outcome into an exit code.
 pub fn run_target<T: Target>(info: PackageInfo) -> ExitCode {
     as_process(info, |args: &TargetArgs| {
-        with_input(args, |input| {
-            run_target_with::<T, _, _>(info, args, input, MessageWriter::stdout()).map(drop)
-        })
+        // The input is owned here, so a load that fails while the tap keeps stdin open and
+        // idle returns its error at once instead of waiting for a read that may never end.
+        let input = owned_input(args)?;
+        configure_target::<T, _>(
+            info,
+            args,
+            MessageWriter::stdout(),
+            |target, options, maps, out| {
+                crate::target::load_owned(target, options, maps, input, out)
+            },
+        )
+        .map(drop)
     })
 }
 
@@ -130,7 +139,24 @@ pub fn run_target_with<T: Target, R: std::io::BufRead + Send, W: Write>(
     info: PackageInfo,
     args: &TargetArgs,
     input: R,
+    out: MessageWriter<W>,
+) -> Result<MessageWriter<W>> {
+    configure_target::<T, W>(info, args, out, |target, options, maps, out| {
+        crate::target::load(target, options, maps, input, out)
+    })
+}
+
+/// Configures and connects the target, then runs `load` (unless `--version`/`--about`).
+fn configure_target<T: Target, W: Write>(
+    info: PackageInfo,
+    args: &TargetArgs,
     mut out: MessageWriter<W>,
+    load: impl FnOnce(
+        Arc<T>,
+        &TargetOptions,
+        Option<Mapper>,
+        &mut MessageWriter<W>,
+    ) -> Result<crate::target::LoadSummary>,
 ) -> Result<MessageWriter<W>> {
     let capabilities = T::capabilities();
     let builtins = with_stream_map_settings(crate::target::builtin_settings(&capabilities));
@@ -141,7 +167,7 @@ pub fn run_target_with<T: Target, R: std::io::BufRead + Send, W: Write>(
     };
     let options = TargetOptions::from_config(&loaded.config)?;
     let target = Arc::new(T::connect(loaded.settings, &options)?);
-    crate::target::load(target, &options, loaded.mapper, input, &mut out)?;
+    load(target, &options, loaded.mapper, &mut out)?;
     out.flush()?;
     Ok(out)
 }
@@ -223,27 +249,29 @@ fn as_process<A: ConnectorArgs>(
     }
 }
 
-/// Runs `body` on the `--input` file, or on stdin.
-fn with_input(
-    args: &TargetArgs,
-    body: impl FnOnce(&mut (dyn std::io::BufRead + Send)) -> Result<()>,
-) -> Result<()> {
+/// The `--input` file, or stdin (itself, not its lock, so that the parallel load path can
+/// read it on a thread of its own).
+fn owned_input(args: &TargetArgs) -> Result<Box<dyn std::io::BufRead + Send>> {
     const BUFFER: usize = 256 * 1024;
-    match &args.input {
+    Ok(match &args.input {
         Some(path) => {
             let file = std::fs::File::open(path).map_err(|source| Error::Read {
                 what: "input file",
                 path: path.clone(),
                 source,
             })?;
-            body(&mut std::io::BufReader::with_capacity(BUFFER, file))
+            Box::new(std::io::BufReader::with_capacity(BUFFER, file))
         }
-        // `Stdin` (not its lock) so the parallel load path can read on a thread of its own.
-        None => body(&mut std::io::BufReader::with_capacity(
-            BUFFER,
-            std::io::stdin(),
-        )),
-    }
+        None => Box::new(std::io::BufReader::with_capacity(BUFFER, std::io::stdin())),
+    })
+}
+
+/// Runs `body` on the `--input` file, or on stdin.
+fn with_input(
+    args: &TargetArgs,
+    body: impl FnOnce(&mut (dyn std::io::BufRead + Send)) -> Result<()>,
+) -> Result<()> {
+    body(&mut *owned_input(args)?)
 }
 
 /// A connector's configuration, loaded and checked.

@@ -53,9 +53,49 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 pub fn load<T: Target, R: BufRead + Send, W: Write>(
     target: Arc<T>,
     options: &TargetOptions,
-    mut mapper: Option<Mapper>,
+    mapper: Option<Mapper>,
     input: R,
     out: &mut MessageWriter<W>,
+) -> Result<LoadSummary> {
+    load_with(target, options, mapper, out, |run, out, mapper| {
+        if options.workers > 1 {
+            run.read_parallel(input, out, mapper)
+        } else {
+            run.read_all(&mut MessageReader::new(input), out, mapper)
+        }
+    })
+}
+
+/// [`load`] on an input it owns, as a process's stdin: the parallel path reads it on a
+/// thread that is left behind, not waited for, when the load stops early (an error, a
+/// termination signal), so the error comes back at once even while the producer keeps the
+/// input open and sends nothing. That thread ends at the input's end or with the process.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_owned<T: Target, R: BufRead + Send + 'static, W: Write>(
+    target: Arc<T>,
+    options: &TargetOptions,
+    mapper: Option<Mapper>,
+    input: R,
+    out: &mut MessageWriter<W>,
+) -> Result<LoadSummary> {
+    load_with(target, options, mapper, out, |run, out, mapper| {
+        if options.workers > 1 {
+            run.read_parallel_owned(input, out, mapper)
+        } else {
+            run.read_all(&mut MessageReader::new(input), out, mapper)
+        }
+    })
+}
+
+/// The load loop around `read`, which reads the input and handles every message.
+fn load_with<T: Target, W: Write>(
+    target: Arc<T>,
+    options: &TargetOptions,
+    mut mapper: Option<Mapper>,
+    out: &mut MessageWriter<W>,
+    read: impl FnOnce(&mut Loader<'_, T>, &mut MessageWriter<W>, Option<&mut Mapper>) -> Result<()>,
 ) -> Result<LoadSummary> {
     let mut run = Loader {
         target,
@@ -86,11 +126,7 @@ pub fn load<T: Target, R: BufRead + Send, W: Write>(
         }
     }
     run.stop = stop;
-    let result = if options.workers > 1 {
-        run.read_parallel(input, out, mapper.as_mut())
-    } else {
-        run.read_all(&mut MessageReader::new(input), out, mapper.as_mut())
-    };
+    let result = read(&mut run, out, mapper.as_mut());
     if result.is_err() {
         // Let writes already under way finish; their outcome no longer matters.
         run.join_all_quietly();

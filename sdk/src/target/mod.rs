@@ -55,7 +55,7 @@ use crate::error::Result;
 use crate::settings::Settings;
 use crate::sink::{Sink, StreamSchema};
 
-pub use loader::{LoadSummary, MAX_BATCH_BYTES, load};
+pub use loader::{LoadSummary, MAX_BATCH_BYTES, load, load_owned};
 pub use options::{LoadMethod, TargetOptions};
 
 /// A Singer target: what its sinks share (a connection, a directory, open files), built once

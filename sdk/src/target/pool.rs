@@ -14,7 +14,6 @@ use std::io::BufRead;
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::Scope;
 
 use serde_json::{Map, Value};
 
@@ -91,19 +90,20 @@ struct Job {
     reply: SyncSender<Parsed>,
 }
 
-/// Starts the reader thread (in `scope`, as it borrows the input) and `workers` parse threads.
-/// The receiver yields, in input order, one receiver per chunk for its outcome; dropping it
-/// stops the reader at its next chunk.
+/// Starts `workers` parse threads and returns, first, the receiver that yields, in input
+/// order, one receiver per chunk for its outcome, and second, the body of the input thread,
+/// which reads `input` and hands its chunks to the workers; the caller runs it on a thread
+/// (scoped when `input` is borrowed). Dropping the receiver stops the input thread at its
+/// next chunk.
 ///
 /// # Errors
 /// A thread cannot be started.
-pub(super) fn start<'scope, R: BufRead + Send + 'scope>(
-    scope: &'scope Scope<'scope, '_>,
+pub(super) fn start<R: BufRead + Send>(
     mut input: R,
     workers: usize,
     prep: Prep,
     published: &Published,
-) -> Result<Receiver<Receiver<Parsed>>> {
+) -> Result<(Receiver<Receiver<Parsed>>, impl FnOnce() + Send + use<R>)> {
     let (jobs, inbox) = channel::<Job>();
     let inbox = Arc::new(Mutex::new(inbox));
     for n in 0..workers {
@@ -114,25 +114,43 @@ pub(super) fn start<'scope, R: BufRead + Send + 'scope>(
             .spawn(move || work(&inbox, &published, prep))
             .map_err(|e| Error::io("cannot start a parse thread", e))?;
     }
-    // Enough chunks ahead to keep every worker busy while the loader takes the oldest.
-    let (order, outcomes) = sync_channel::<Receiver<Parsed>>(2 * workers + 2);
-    std::thread::Builder::new()
-        .name("read".to_owned())
-        .spawn_scoped(scope, move || {
-            let read = read_chunks(&mut input, CHUNK_BYTES, |text, first_line| {
-                dispatch(&order, &jobs, text, first_line)
+    let (order, outcomes) = sync_channel::<Receiver<Parsed>>(read_ahead(workers));
+    let chunk = chunk_bytes(workers);
+    let read = move || {
+        let read = read_chunks(&mut input, chunk, |text, first_line| {
+            dispatch(&order, &jobs, text, first_line)
+        });
+        if let Err(error) = read {
+            let (reply, outcome) = sync_channel(1);
+            let _ = reply.send(Parsed {
+                text: Vec::new(),
+                items: vec![Item::Error(error)],
             });
-            if let Err(error) = read {
-                let (reply, outcome) = sync_channel(1);
-                let _ = reply.send(Parsed {
-                    text: Vec::new(),
-                    items: vec![Item::Error(error)],
-                });
-                let _ = order.send(outcome);
-            }
-        })
-        .map_err(|e| Error::io("cannot start the input thread", e))?;
-    Ok(outcomes)
+            let _ = order.send(outcome);
+        }
+    };
+    Ok((outcomes, read))
+}
+
+/// The input bytes read ahead of the loader, whatever the number of workers: the chunks
+/// handed on and not yet taken, each held parsed (several times its size) once a worker is
+/// done with it.
+pub(super) const READ_AHEAD_BYTES: usize = 1024 * 1024;
+
+/// The smallest chunk: below it, handing chunks around costs more than parsing them.
+const MIN_CHUNK_BYTES: usize = 32 * 1024;
+
+/// The chunk size for `workers`: [`CHUNK_BYTES`], smaller when that many workers would
+/// otherwise need more than [`READ_AHEAD_BYTES`] in flight to all be busy.
+pub(super) fn chunk_bytes(workers: usize) -> usize {
+    (READ_AHEAD_BYTES / (workers + 1)).clamp(MIN_CHUNK_BYTES, CHUNK_BYTES)
+}
+
+/// How many chunks the input thread may have handed on that the loader has not taken yet
+/// (besides the one it is handling and the one the input thread is filling): what fits in
+/// [`READ_AHEAD_BYTES`], and at least one per worker while that still fits.
+pub(super) fn read_ahead(workers: usize) -> usize {
+    (READ_AHEAD_BYTES / chunk_bytes(workers)).max(1)
 }
 
 fn dispatch(
@@ -244,5 +262,22 @@ fn check(
             len,
             range,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_ahead_is_bounded_in_bytes_and_feeds_every_worker_it_can() {
+        for workers in 1..=512 {
+            let (chunk, ahead) = (chunk_bytes(workers), read_ahead(workers));
+            assert!(chunk * ahead <= READ_AHEAD_BYTES, "{workers} workers");
+            assert!(
+                ahead >= workers.min(READ_AHEAD_BYTES / MIN_CHUNK_BYTES),
+                "{workers} workers"
+            );
+        }
     }
 }

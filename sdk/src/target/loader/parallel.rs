@@ -17,27 +17,60 @@ use crate::target::Target;
 impl<T: Target> Loader<'_, T> {
     /// Reads the input on a thread of its own and parses and checks its lines on a pool of
     /// `workers` threads, handling the outcomes in input order as [`read_all`](Self::read_all)
-    /// handles messages.
+    /// handles messages. The input thread borrows `input`, so this returns only once it has
+    /// stopped: at the input's end, or at the chunk after an early stop.
     pub(super) fn read_parallel<R: BufRead + Send, W: Write>(
         &mut self,
         input: R,
         out: &mut MessageWriter<W>,
         mapper: Option<&mut Mapper>,
     ) -> Result<()> {
-        let published: Published = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
-        self.published = Some(Arc::clone(&published));
-        self.publish();
-        let prep = Prep {
-            check: mapper.is_none(),
-            add_record_metadata: self.options.add_record_metadata,
-            started_ms: self.started_ms,
-        };
+        let published = self.start_publishing();
+        let prep = self.prep(mapper.is_none());
         let workers = self.options.workers;
         std::thread::scope(|scope| {
-            let outcomes = pool::start(scope, input, workers, prep, &published)?;
+            let (outcomes, read) = pool::start(input, workers, prep, &published)?;
+            std::thread::Builder::new()
+                .name("read".to_owned())
+                .spawn_scoped(scope, read)
+                .map_err(|e| Error::io("cannot start the input thread", e))?;
             // Dropping `outcomes` on the way out stops the input thread.
             self.handle_outcomes(&outcomes, out, mapper)
         })
+    }
+
+    /// [`read_parallel`](Self::read_parallel) on an input the input thread owns: an early
+    /// stop returns at once, leaving that thread to end at the input's end (or with the
+    /// process) instead of waiting for its `read` to return.
+    pub(super) fn read_parallel_owned<R: BufRead + Send + 'static, W: Write>(
+        &mut self,
+        input: R,
+        out: &mut MessageWriter<W>,
+        mapper: Option<&mut Mapper>,
+    ) -> Result<()> {
+        let published = self.start_publishing();
+        let prep = self.prep(mapper.is_none());
+        let (outcomes, read) = pool::start(input, self.options.workers, prep, &published)?;
+        std::thread::Builder::new()
+            .name("read".to_owned())
+            .spawn(read)
+            .map_err(|e| Error::io("cannot start the input thread", e))?;
+        self.handle_outcomes(&outcomes, out, mapper)
+    }
+
+    fn start_publishing(&mut self) -> Published {
+        let published: Published = Arc::new(Mutex::new(Arc::new(Snapshot::default())));
+        self.published = Some(Arc::clone(&published));
+        self.publish();
+        published
+    }
+
+    fn prep(&self, check: bool) -> Prep {
+        Prep {
+            check,
+            add_record_metadata: self.options.add_record_metadata,
+            started_ms: self.started_ms,
+        }
     }
 
     fn handle_outcomes<W: Write>(
