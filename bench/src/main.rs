@@ -10,12 +10,13 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde_json::Value;
+use singer_bench::measure::{self, Sample};
 use singer_bench::rows;
 
 mod startup;
@@ -65,13 +66,6 @@ fn parse_peer(text: &str) -> std::result::Result<(String, PathBuf), String> {
     text.split_once('=')
         .map(|(name, path)| (name.to_owned(), PathBuf::from(path)))
         .ok_or_else(|| format!("expected NAME=PATH, got {text}"))
-}
-
-/// One measured run.
-#[derive(Debug, Clone, Copy)]
-struct Sample {
-    wall: Duration,
-    peak_rss_kib: u64,
 }
 
 /// The medians of one system at one size.
@@ -300,47 +294,7 @@ fn svg(rows: &[Row]) -> String {
 
 /// Runs a command to completion with stdout discarded, sampling its peak RSS (`VmHWM`).
 fn run_process(command: &mut Command) -> Result<Sample> {
-    let start = Instant::now();
-    let mut child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot start the process")?;
-    let status_path = format!("/proc/{}/status", child.id());
-    let stderr = child.stderr.take();
-    let log = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut stderr) = stderr {
-            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        }
-        text
-    });
-    let mut peak = 0;
-    let status = loop {
-        peak = peak.max(read_hwm(&status_path).unwrap_or(0));
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let wall = start.elapsed();
-    let log = log.join().unwrap_or_default();
-    if !status.success() {
-        bail!(
-            "exited with {status}:\n{}",
-            log.lines().rev().take(8).collect::<Vec<_>>().join("\n")
-        );
-    }
-    Ok(Sample {
-        wall,
-        peak_rss_kib: peak,
-    })
-}
-
-fn read_hwm(path: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    measure::run_sampled::<()>(command, None).map(|(sample, _)| sample)
 }
 
 /// Floor of a target: parse every line into a `Value` and write it back.

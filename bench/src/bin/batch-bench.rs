@@ -16,17 +16,17 @@
 
 #![allow(clippy::print_stdout, reason = "the report goes to stdout")]
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde_json::{Value, json};
+use singer_bench::measure::{TreeSample as Sample, watch_tree as watch};
 use singer_bench::rows;
 
 #[derive(Debug, Parser)]
@@ -113,13 +113,6 @@ impl Mode {
             })),
         }
     }
-}
-
-/// One measured run: wall time and the peak RSS of each process of the run, by name.
-#[derive(Debug, Clone)]
-struct Sample {
-    wall: Duration,
-    peaks: BTreeMap<String, u64>,
 }
 
 /// What a system loads into, read back to count the records.
@@ -475,101 +468,6 @@ fn meltano_run(args: &Args, meltano: &Path, mode: &Mode, csv: &Path) -> Result<S
             watch(start, vec![("meltano", child)])
         }),
     })
-}
-
-/// Waits for `children` (each with its name), sampling the peak RSS of them and of every
-/// process they start; fails with the end of a failing process's stderr.
-fn watch(start: Instant, mut children: Vec<(&str, Child)>) -> Result<Sample> {
-    let logs: Vec<_> = children
-        .iter_mut()
-        .map(|(_, child)| {
-            let stderr = child.stderr.take();
-            std::thread::spawn(move || {
-                let mut lines = Vec::new();
-                if let Some(stderr) = stderr {
-                    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                        lines.push(line);
-                        if lines.len() > 40 {
-                            lines.remove(0);
-                        }
-                    }
-                }
-                lines.join("\n")
-            })
-        })
-        .collect();
-    let mut sampled: BTreeMap<u32, (String, u64)> = BTreeMap::new();
-    let mut statuses = vec![None; children.len()];
-    while statuses.iter().any(Option::is_none) {
-        for ((_, child), status) in children.iter_mut().zip(&mut statuses) {
-            if status.is_none() {
-                sample_tree(child.id(), &mut sampled);
-                sample_children(child.id(), &mut sampled);
-                *status = child.try_wait()?;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let wall = start.elapsed();
-    let mut peaks = BTreeMap::new();
-    for (((name, child), status), log) in children.iter().zip(statuses).zip(logs) {
-        let log = log.join().unwrap_or_default();
-        if let Some(status) = status
-            && !status.success()
-        {
-            bail!("{name} exited with {status}:\n{log}");
-        }
-        // A direct child under the name it was started as (the kernel's is cut at 15 bytes).
-        if let Some((_, kib)) = sampled.remove(&child.id()) {
-            peaks.insert((*name).to_owned(), kib);
-        }
-    }
-    for (name, kib) in sampled.into_values() {
-        let peak = peaks.entry(name).or_insert(0);
-        *peak = (*peak).max(kib);
-    }
-    Ok(Sample { wall, peaks })
-}
-
-/// Samples the high-water RSS of the descendants of `pid` (found through
-/// `/proc/<pid>/task/<tid>/children`), by their current name.
-fn sample_children(pid: u32, peaks: &mut BTreeMap<u32, (String, u64)>) {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return;
-    };
-    for task in tasks.filter_map(Result::ok) {
-        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
-            sample_tree(child, peaks);
-            sample_children(child, peaks);
-        }
-    }
-}
-
-/// Records the high-water RSS of process `pid` under its current name (a process that has
-/// not yet left this benchmark's image by `exec` is skipped).
-fn sample_tree(pid: u32, peaks: &mut BTreeMap<u32, (String, u64)>) {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-        return;
-    };
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(str::trim)
-    };
-    let name = field("Name:").unwrap_or("?").to_owned();
-    if name == "batch-bench" {
-        return;
-    }
-    if let Some(kib) = field("VmHWM:")
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        let entry = peaks.entry(pid).or_insert((String::new(), 0));
-        entry.0 = name;
-        entry.1 = entry.1.max(kib);
-    }
 }
 
 /// The records a run loaded.

@@ -13,12 +13,13 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{ChildStdout, Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde_json::{Value, json};
+use singer_bench::measure::{self, Sample};
 use singer_bench::rows;
 use singer_sdk::sql::postgres::{Client, ConnectOptions};
 
@@ -62,13 +63,6 @@ struct Args {
     /// Only write the Singer input of `--records` records to this file (for profiling).
     #[arg(long)]
     write_input: Option<PathBuf>,
-}
-
-/// One measured run.
-#[derive(Debug, Clone, Copy)]
-struct Sample {
-    wall: Duration,
-    peak_rss_kib: u64,
 }
 
 /// The median of one system on one input.
@@ -353,71 +347,23 @@ fn median(samples: &[Sample]) -> Sample {
 /// Runs a command to completion, sampling its peak RSS (`VmHWM`); counts the RECORD lines
 /// it prints when `records` (else stdout is discarded).
 fn run_process(command: &mut Command, records: bool) -> Result<(Sample, u64)> {
-    let start = Instant::now();
-    let mut child = command
-        .stdout(if records {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot start the process")?;
-    let status_path = format!("/proc/{}/status", child.id());
-    let stderr = child.stderr.take();
-    let log = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut stderr) = stderr {
-            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        }
-        text
-    });
-    let stdout = child.stdout.take();
-    let counter = std::thread::spawn(move || {
-        let Some(stdout) = stdout else { return 0 };
-        let mut n = 0;
-        let mut reader = BufReader::with_capacity(1 << 20, stdout);
-        let mut line = Vec::new();
-        while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
-            if line.starts_with(b"{\"type\":\"RECORD\"")
-                || line.starts_with(b"{\"type\": \"RECORD\"")
-            {
-                n += 1;
-            }
-            line.clear();
-        }
-        n
-    });
-    let mut peak = 0;
-    let status = loop {
-        peak = peak.max(read_hwm(&status_path).unwrap_or(0));
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let wall = start.elapsed();
-    let log = log.join().unwrap_or_default();
-    let records = counter.join().unwrap_or(0);
-    if !status.success() {
-        bail!(
-            "exited with {status}:\n{}",
-            log.lines().rev().take(8).collect::<Vec<_>>().join("\n")
-        );
-    }
-    Ok((
-        Sample {
-            wall,
-            peak_rss_kib: peak,
-        },
-        records,
-    ))
+    let (sample, counted) =
+        measure::run_sampled(command, records.then_some(count_records as fn(_) -> u64))?;
+    Ok((sample, counted.unwrap_or(0)))
 }
 
-fn read_hwm(path: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+/// The RECORD lines a tap prints.
+fn count_records(stdout: ChildStdout) -> u64 {
+    let mut n = 0;
+    let mut reader = BufReader::with_capacity(1 << 20, stdout);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+        if line.starts_with(b"{\"type\":\"RECORD\"") || line.starts_with(b"{\"type\": \"RECORD\"") {
+            n += 1;
+        }
+        line.clear();
+    }
+    n
 }
 
 fn markdown(args: &Args, rows: &[Row]) -> String {

@@ -445,7 +445,8 @@ mod tests {
         let mut stores = Stores::new(vec![("google_service_acount".into(), "hush".into())]);
         let err = stores.place("gs://bucket/x").unwrap_err().to_string();
         assert!(
-            err.contains("Google Cloud Storage option `google_service_acount`") && !err.contains("hush"),
+            err.contains("Google Cloud Storage option `google_service_acount`")
+                && !err.contains("hush"),
             "{err}"
         );
     }

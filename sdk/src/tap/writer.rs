@@ -61,6 +61,10 @@ pub(super) fn write_loop<W: Write>(
         }
         if chunk.emit_state {
             emit(&state, &mut out, chunk.force_state)?;
+            // Out now even when the STATE equalled the last one and was left out: the lines
+            // before it (such as a BATCH message after each file) must reach the target while
+            // the tap goes on, not when the output buffer fills.
+            out.flush()?;
         }
         if chunk.force_state {
             // The sync was stopped: partitions still winding down on other tasks must not
@@ -75,4 +79,65 @@ pub(super) fn write_loop<W: Write>(
     }
     out.flush()?;
     Ok((state, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use tokio::sync::mpsc;
+
+    use super::{Chunk, write_loop};
+    use crate::message::MessageWriter;
+    use crate::state::State;
+
+    /// Output shared with the test while the loop still runs.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_before_a_state_point_go_out_even_when_the_state_is_unchanged() {
+        let out = Shared::default();
+        let (sender, receiver) = mpsc::channel(4);
+        let writer = {
+            let out = out.clone();
+            std::thread::spawn(move || {
+                write_loop(receiver, MessageWriter::new(out), State::default()).map(|_| ())
+            })
+        };
+        let line = b"{\"type\":\"BATCH\",\"stream\":\"s\",\"encoding\":{},\"manifest\":[]}\n";
+        sender
+            .blocking_send(Chunk {
+                bytes: line.to_vec(),
+                update: None,
+                emit_state: true,
+                force_state: false,
+            })
+            .unwrap();
+        // The sender stays open (the tap goes on): the line must be out already. A deadline
+        // against a hang, not a timing assertion.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while out.0.lock().unwrap().is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "the BATCH line was never flushed"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(out.0.lock().unwrap().as_slice(), line);
+        drop(sender);
+        writer.join().unwrap().unwrap();
+    }
 }

@@ -116,7 +116,12 @@ pub(crate) fn same_instants(value: &Value) -> Value {
     match value {
         Value::String(text) => rfc3339(text).map_or_else(
             || value.clone(),
-            |t| Value::String(t.to_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            |t| {
+                Value::String(
+                    t.to_utc()
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                )
+            },
         ),
         Value::Array(items) => Value::Array(items.iter().map(same_instants).collect()),
         Value::Object(map) => Value::Object(

@@ -200,7 +200,9 @@ fn honoured(context: &Context, _: &CheckInfo) -> Verdict {
     };
     let mut have: HashMap<String, HashSet<String>> = HashMap::new();
     for (_, stream, record) in run.output.records() {
-        have.entry(stream.to_owned()).or_default().insert(form(record).0);
+        have.entry(stream.to_owned())
+            .or_default()
+            .insert(form(record).0);
     }
     let mut batched: HashMap<&str, Vec<Map<String, Value>>> = HashMap::new();
     for batch in &run.batches {
