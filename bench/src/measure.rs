@@ -19,7 +19,12 @@ pub struct Sample {
 
 /// Runs `command` to completion, sampling its peak RSS every 2 ms. With `stdout`, the
 /// process's stdout is piped to it on a thread and its result returned; without, stdout is
-/// discarded. A failing process is an error holding the end of its stderr.
+/// discarded.
+///
+/// # Errors
+///
+/// When the process cannot start or exits unsuccessfully; the error holds the end of its
+/// stderr.
 pub fn run_sampled<T: Send + 'static>(
     command: &mut Command,
     stdout: Option<fn(ChildStdout) -> T>,
@@ -91,8 +96,12 @@ pub struct TreeSample {
 }
 
 /// Waits for `children` (each with its name), sampling the peak RSS of them and of every
-/// process they start; fails with the end of a failing process's stderr. Processes still
-/// running the measuring program's own image (not yet `exec`ed) are skipped.
+/// process they start. Processes still running the measuring program's own image (not yet
+/// `exec`ed) are skipped.
+///
+/// # Errors
+///
+/// When a child exits unsuccessfully; the error holds the end of its stderr.
 pub fn watch_tree(start: Instant, mut children: Vec<(&str, Child)>) -> Result<TreeSample> {
     let own = std::fs::read_to_string("/proc/self/comm").unwrap_or_default();
     let own = own.trim();
