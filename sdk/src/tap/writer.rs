@@ -111,10 +111,18 @@ mod tests {
     fn lines_before_a_state_point_go_out_even_when_the_state_is_unchanged() {
         let out = Shared::default();
         let (sender, receiver) = mpsc::channel(4);
+        // A resumed sync: its state goes out first, and the chunk below leaves it unchanged.
+        let state =
+            State::from_value(serde_json::json!({"bookmarks": {"s": {"replication_key_value": 1}}}))
+                .unwrap();
+        let first = format!(
+            "{{\"type\":\"STATE\",\"value\":{}}}\n",
+            serde_json::to_string(&state.to_value()).unwrap()
+        );
         let writer = {
             let out = out.clone();
             std::thread::spawn(move || {
-                write_loop(receiver, MessageWriter::new(out), State::default()).map(|_| ())
+                write_loop(receiver, MessageWriter::new(out), state).map(|_| ())
             })
         };
         let line = b"{\"type\":\"BATCH\",\"stream\":\"s\",\"encoding\":{},\"manifest\":[]}\n";
@@ -129,14 +137,18 @@ mod tests {
         // The sender stays open (the tap goes on): the line must be out already. A deadline
         // against a hang, not a timing assertion.
         let deadline = Instant::now() + Duration::from_secs(30);
-        while out.0.lock().unwrap().is_empty() {
+        while out.0.lock().unwrap().len() <= first.len() {
             assert!(
                 Instant::now() < deadline,
                 "the BATCH line was never flushed"
             );
             std::thread::sleep(Duration::from_millis(5));
         }
-        assert_eq!(out.0.lock().unwrap().as_slice(), line);
+        let expected = [first.as_bytes(), line.as_slice()].concat();
+        assert_eq!(
+            String::from_utf8_lossy(&out.0.lock().unwrap()),
+            String::from_utf8_lossy(&expected)
+        );
         drop(sender);
         writer.join().unwrap().unwrap();
     }
