@@ -112,9 +112,10 @@ mod tests {
         let out = Shared::default();
         let (sender, receiver) = mpsc::channel(4);
         // A resumed sync: its state goes out first, and the chunk below leaves it unchanged.
-        let state =
-            State::from_value(serde_json::json!({"bookmarks": {"s": {"replication_key_value": 1}}}))
-                .unwrap();
+        let state = State::from_value(
+            serde_json::json!({"bookmarks": {"s": {"replication_key_value": 1}}}),
+        )
+        .unwrap();
         let first = format!(
             "{{\"type\":\"STATE\",\"value\":{}}}\n",
             serde_json::to_string(&state.to_value()).unwrap()
