@@ -117,6 +117,17 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The current partition cannot be synced and is skipped: an HTTP error rule said so
+    /// ([`rest::Action::SkipPartition`](crate::rest::Action::SkipPartition), feature `rest`),
+    /// or connector code returned [`Error::skip_partition`]. The tap does not fail: it logs a
+    /// warning naming the stream, the partition and the reason, keeps the records the
+    /// partition emitted (its bookmark goes no further than they do), and goes on with the
+    /// other partitions.
+    #[error("the partition is skipped: {reason}")]
+    SkipPartition {
+        /// Why, for the warning.
+        reason: String,
+    },
     /// An error raised by connector code.
     #[error("{message}")]
     Custom {
@@ -140,6 +151,26 @@ impl Error {
             message: message.into(),
             source: None,
         }
+    }
+
+    /// Skips the partition being synced (the sync goes on with the others); see
+    /// [`Error::SkipPartition`].
+    ///
+    /// ```
+    /// let err = singer_sdk::Error::skip_partition("the project is archived");
+    /// assert!(err.is_skip_partition());
+    /// assert_eq!(err.to_string(), "the partition is skipped: the project is archived");
+    /// ```
+    pub fn skip_partition(reason: impl Into<String>) -> Self {
+        Error::SkipPartition {
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether this error skips the partition instead of failing the sync.
+    #[must_use]
+    pub fn is_skip_partition(&self) -> bool {
+        matches!(self, Error::SkipPartition { .. })
     }
 
     /// Wraps another error with a message describing what was being done.
@@ -189,6 +220,12 @@ impl From<std::io::Error> for Error {
 #[cfg(feature = "rest")]
 impl From<crate::rest::Error> for Error {
     fn from(error: crate::rest::Error) -> Self {
+        // An error rule's "skip the partition" skips it; the tap runtime goes on.
+        if error.is_skip_partition() {
+            return Error::SkipPartition {
+                reason: error.to_string(),
+            };
+        }
         // The HTTP error's message is whole (URL redacted, what to fix); keep it as is.
         Error::Custom {
             message: error.to_string(),

@@ -1,11 +1,16 @@
-//! Authenticators against a loopback server: OAuth 2.0, session tokens, API keys, basic.
+//! Authenticators against a loopback server: OAuth 2.0, session tokens, API keys, basic, a
+//! connector's own authenticator, and 401/403 messages that name the setting, not the secret.
 #![cfg(feature = "rest")]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use serde_json::json;
 use singer_sdk::rest::{
-    ApiKey, Basic, Concurrency, Grant, OAuth2, Request, RestClient, RetryPolicy, SessionToken,
+    ApiKey, Authenticator, Basic, Bearer, Concurrency, Error, Grant, OAuth2, Outgoing, Request,
+    RestClient, RetryPolicy, SessionToken,
 };
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -319,4 +324,216 @@ async fn fetching_a_token_does_not_take_the_only_concurrency_slot() {
     let sent =
         tokio::time::timeout(Duration::from_secs(30), client.send(&Request::get("/data"))).await;
     assert_eq!(sent.expect("deadlocked").unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn oauth_password_grant_gets_a_token_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=password"))
+        .and(body_string_contains("username=me"))
+        .and(body_string_contains("password=pa55word"))
+        .and(body_string_contains("client_id=app"))
+        .respond_with(token("pw-tok", 3600))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/data"))
+        .and(header("authorization", "Bearer pw-tok"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let auth = OAuth2::new(
+        format!("{}/token", server.uri()),
+        Grant::Password {
+            username: "me".into(),
+            password: "pa55word".into(),
+        },
+    )
+    .client("app", "app-s3cret")
+    .setting("password");
+    let client = RestClient::builder(server.uri())
+        .auth(auth)
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let response = client.send(&Request::get("/data")).await.unwrap();
+        assert_eq!(response.json().unwrap(), json!({"ok": true}));
+    }
+    server.verify().await;
+    let shown = format!("{client:?}");
+    for secret in ["pa55word", "app-s3cret", "pw-tok"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}
+
+#[tokio::test]
+async fn session_token_logs_in_again_once_its_lifetime_is_over() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/login"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"token": "sess-1"})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/login"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"token": "sess-2"})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/items"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let lifetime = Duration::from_millis(50);
+    let auth = SessionToken::new(Request::post("/login"), "$.token")
+        .unwrap()
+        .lifetime(lifetime);
+    let client = RestClient::builder(server.uri())
+        .auth(auth)
+        .build()
+        .unwrap();
+    client.send(&Request::get("/items")).await.unwrap();
+    // Wait out the lifetime; no 401 comes, so only the expiry can cause the second login.
+    tokio::time::sleep(lifetime * 4).await;
+    client.send(&Request::get("/items")).await.unwrap();
+    let seen: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/items")
+        .map(|r| r.headers["authorization"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(seen, ["Bearer sess-1", "Bearer sess-2"]);
+    assert_eq!(hits(&server, "/login").await, 2);
+    assert_eq!(client.stats().refreshes, 0, "no 401 was involved");
+}
+
+/// A scheme the SDK lacks, written the way a connector would: a signature header made from
+/// the path and a key, and the key's id in a query parameter hidden from messages.
+#[derive(Debug)]
+struct Signed {
+    key_id: String,
+    key: String,
+    unauthorized: Arc<AtomicUsize>,
+}
+
+impl Authenticator for Signed {
+    fn setting(&self) -> &str {
+        "signing_key"
+    }
+
+    fn apply<'a>(
+        &'a self,
+        _: &'a RestClient,
+        request: &'a mut Outgoing,
+    ) -> BoxFuture<'a, singer_sdk::rest::Result<()>> {
+        Box::pin(async move {
+            let signature = format!("{}:{}", request.url().path(), self.key.len());
+            request.set_secret_header("x-signature", &signature)?;
+            request.set_query("key_id", &self.key_id);
+            Ok(())
+        })
+    }
+
+    fn on_unauthorized<'a>(
+        &'a self,
+        _: &'a RestClient,
+    ) -> BoxFuture<'a, singer_sdk::rest::Result<bool>> {
+        self.unauthorized.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok(false) })
+    }
+
+    fn secret_params(&self) -> Vec<String> {
+        vec!["key_id".to_owned()]
+    }
+}
+
+#[tokio::test]
+async fn a_connectors_own_authenticator_signs_requests_and_sees_the_401() {
+    let server = MockServer::start().await;
+    Mock::given(path("/data"))
+        .and(header("x-signature", "/data:9"))
+        .and(query_param("key_id", "kid-42"))
+        .and(query_param("q", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([1])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/private"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let unauthorized = Arc::new(AtomicUsize::new(0));
+    let auth = Signed {
+        key_id: "kid-42".to_owned(),
+        key: "k3y-bytes".to_owned(),
+        unauthorized: Arc::clone(&unauthorized),
+    };
+    let client = RestClient::builder(server.uri())
+        .auth(auth)
+        .retry(fast())
+        .build()
+        .unwrap();
+    let response = client
+        .send(&Request::get("/data").query("q", 1))
+        .await
+        .unwrap();
+    assert_eq!(response.json().unwrap(), json!([1]));
+    let err = client.send(&Request::get("/private")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Unauthorized { status: 401, .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(msg.ends_with("check the `signing_key` setting"), "{msg}");
+    assert!(msg.contains("key_id=****"), "{msg}");
+    assert!(!format!("{msg} {err:?}").contains("kid-42"), "{msg}");
+    assert_eq!(unauthorized.load(Ordering::SeqCst), 1);
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn forbidden_names_the_credential_setting_and_never_the_secret() {
+    let server = MockServer::start().await;
+    Mock::given(path("/orgs"))
+        .respond_with(ResponseTemplate::new(403).set_body_string("resource not accessible"))
+        .mount(&server)
+        .await;
+    let bearer = RestClient::builder(server.uri())
+        .auth(Bearer::new("b34rer-s3cret").setting("auth_token"))
+        .retry(fast())
+        .build()
+        .unwrap();
+    let err = bearer.send(&Request::get("/orgs")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Unauthorized { status: 403, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "403 Forbidden from {}/orgs: check the `auth_token` setting",
+            server.uri()
+        )
+    );
+    assert!(!format!("{err:?} {bearer:?}").contains("b34rer-s3cret"));
+    // A key in the query: the URL in the message hides it too.
+    let key = RestClient::builder(server.uri())
+        .auth(ApiKey::query("api_key", "qu3ry-s3cret").setting("api_key"))
+        .retry(fast())
+        .build()
+        .unwrap();
+    let err = key.send(&Request::get("/orgs")).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("403 Forbidden from"), "{msg}");
+    assert!(msg.contains("/orgs?api_key=****"), "{msg}");
+    assert!(msg.ends_with("check the `api_key` setting"), "{msg}");
+    assert!(!format!("{msg} {err:?} {key:?}").contains("qu3ry-s3cret"));
+    // Neither is retried: a refused credential does not get better.
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }

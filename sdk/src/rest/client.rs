@@ -207,6 +207,7 @@ impl RestClient {
                             return Err(Error::SkipPartition {
                                 status: response.status,
                                 url: shown,
+                                snippet: snippet(&response.body, 200),
                             });
                         }
                         Action::Fail => return Err(self.fatal(&response, auth)),

@@ -99,13 +99,16 @@ pub enum Error {
         /// The first bytes of the body.
         snippet: String,
     },
-    /// The error rules say to skip the current partition.
-    #[error("{status} from {url}: skipping this partition as the error rules say")]
+    /// The error rules say to skip the current partition. The tap runtime logs a warning and
+    /// goes on with the other partitions (see [`crate::Error::SkipPartition`]).
+    #[error("{status} from {url}: `{snippet}`; skipping this partition as the error rules say")]
     SkipPartition {
         /// The HTTP status.
         status: u16,
         /// The URL (redacted).
         url: String,
+        /// The first bytes of the body.
+        snippet: String,
     },
     /// Retries ran out; the last failure is the source.
     #[error("giving up on {url} after {tries} tries")]

@@ -28,7 +28,9 @@ use super::writer::Update;
 /// # Errors
 /// The stream fails, a replication key value is invalid or goes backwards in a sorted
 /// stream, a child fails, or the output is gone. Records already produced are written with
-/// the progress they made before the error is returned.
+/// the progress they made before the error is returned. [`Error::SkipPartition`] is not a
+/// failure: it is logged as a warning, the records already produced are written with a
+/// bookmark that goes no further than they do, and the result is `Ok`.
 pub(super) async fn sync_partition<S: Stream>(
     stream: &S,
     plan: &Plan,
@@ -51,10 +53,16 @@ pub(super) async fn sync_partition<S: Stream>(
     let result = run
         .records(stream, plan, shared, &mut output, &mut children, bytes)
         .await;
+    // `Some(reason)`: the partition is skipped, after the records it emitted.
     let result = match result {
-        Ok(()) => match children.wait().await {
+        Ok(()) => Ok(None),
+        Err(Error::SkipPartition { reason }) => Ok(Some(reason)),
+        Err(e) => Err(e),
+    };
+    let result = match result {
+        Ok(skipped) => match children.wait().await {
             // Every record taken is in a BATCH file before the final STATE.
-            Ok(()) => output.write_batches(bytes, true).await.map(|_| ()),
+            Ok(()) => output.write_batches(bytes, true).await.map(|_| skipped),
             Err(e) => Err(e),
         },
         Err(e) => Err(e),
@@ -69,17 +77,45 @@ pub(super) async fn sync_partition<S: Stream>(
         stream: name,
         context: run.state_context.as_ref(),
         seconds: started.elapsed().as_secs_f64(),
-        succeeded: result.is_ok(),
+        succeeded: matches!(result, Ok(None)),
     }
     .emit();
     let sorted = run.tracker_sorted;
-    if let Err(error) = result {
-        // Records already produced were good: write them, with the progress they made
-        // where it is resumable, before failing (unless they could not be put in files).
-        let written = !output.batching() || output.write_batches(bytes, true).await.is_ok();
-        let update = written.then(|| run.update(run.tracker.progress()));
-        send(shared, std::mem::take(bytes), update, sorted && written).await?;
-        return Err(error);
+    let skipped = match result {
+        Ok(skipped) => skipped,
+        Err(error) => {
+            // Records already produced were good: write them, with the progress they made
+            // where it is resumable, before failing (unless they could not be put in files).
+            let written = !output.batching() || output.write_batches(bytes, true).await.is_ok();
+            let update = written.then(|| run.update(run.tracker.progress()));
+            send(shared, std::mem::take(bytes), update, sorted && written).await?;
+            return Err(error);
+        }
+    };
+    if let Some(reason) = skipped {
+        let context = run.partition.clone().map_or(Value::Null, Value::Object);
+        tracing::warn!(
+            stream = name,
+            context = %context,
+            reason = %reason,
+            records = run.count,
+            "Skipping the rest of this partition; the sync goes on with the other partitions."
+        );
+        // The records emitted stand; the bookmark covers them and no more: a sorted stream's
+        // reaches the last record emitted, an unsorted one's stays where it started (its
+        // mid-sync progress markers are dropped, as nothing after them was synced).
+        let mut bookmark = run.tracker.progress();
+        bookmark.signpost = None;
+        bookmark.starting_value = None;
+        bookmark.progress_markers = None;
+        *bytes = send(
+            shared,
+            std::mem::take(bytes),
+            Some(run.update(bookmark)),
+            true,
+        )
+        .await?;
+        return Ok(());
     }
     let update = run.update(run.tracker.finalize());
     *bytes = send(shared, std::mem::take(bytes), Some(update), true).await?;
