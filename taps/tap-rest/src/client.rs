@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use singer_sdk::rest::{
-    Action, ApiKey, Basic, Bearer, Budget, Concurrency, ErrorRules, Grant, JwtAssertion, Method,
-    OAuth2, Request, RestClient, RestClientBuilder, RetryPolicy, Rule, SessionToken,
+    Action, ApiKey, Authenticator, Basic, Bearer, Budget, Concurrency, ErrorRules, Grant,
+    JwtAssertion, Method, OAuth2, Request, RestClient, Rule, SessionToken,
 };
 use singer_sdk::{Error, Result};
 
+use crate::backoff::{Backoff, Gated};
 use crate::config::Config;
 use crate::spec::choice;
 
@@ -122,11 +123,18 @@ impl Shared {
 /// # Errors
 /// A base URL or header that does not parse.
 pub(crate) fn build(config: &Config, api_url: &str, shared: &Shared) -> Result<RestClient> {
+    let mut rules = error_rules(config).map_err(Error::custom)?;
+    // `backoff_type`: retried responses set the wait, the authenticator waits it out.
+    let backoff = Backoff::new(config);
+    if let Some(backoff) = &backoff {
+        rules = backoff.rules(rules);
+    }
     let mut builder = RestClient::builder(api_url.trim_end_matches('/'))
         .user_agent(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
-        .retry(retry(config))
-        .rules(error_rules(config).map_err(Error::custom)?);
-    builder = auth(builder, config)?;
+        .rules(rules);
+    if let Some(auth) = Gated::new(auth(config)?, backoff) {
+        builder = builder.auth(auth);
+    }
     if let Some(budget) = &shared.budget {
         builder = builder.budget(budget.clone());
     }
@@ -136,46 +144,24 @@ pub(crate) fn build(config: &Config, api_url: &str, shared: &Shared) -> Result<R
     Ok(builder.build()?)
 }
 
-fn retry(config: &Config) -> RetryPolicy {
-    let extension = config.backoff_time_extension.unwrap_or(0);
-    if config.backoff_type.is_some()
-        && config
-            .backoff_param
-            .as_deref()
-            .is_some_and(|p| !p.eq_ignore_ascii_case("retry-after"))
-    {
-        tracing::warn!(
-            backoff_param = config.backoff_param.as_deref().unwrap_or_default(),
-            "Only `Retry-After` is read for the wait; other headers fall back to exponential backoff."
-        );
-    }
-    let policy = RetryPolicy::default();
-    if extension > 0 {
-        policy.initial_delay(Duration::from_secs(extension))
-    } else {
-        policy
-    }
-}
-
-fn auth(builder: RestClientBuilder, config: &Config) -> Result<RestClientBuilder> {
+/// The configured authenticator, if any.
+fn auth(config: &Config) -> Result<Option<Box<dyn Authenticator>>> {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     Ok(match config.auth_method.as_deref().unwrap_or("no_auth") {
-        "api_key" => {
-            // As tap-rest-api-msdk: the last pair of `api_keys`, sent as a header.
-            match config
-                .api_keys
-                .as_ref()
-                .and_then(|keys| keys.iter().next_back())
-            {
-                Some((name, value)) => builder.auth(
-                    ApiKey::header(name.as_str(), scalar(value).as_str()).setting("api_keys"),
-                ),
-                None => builder,
-            }
-        }
-        "basic" => builder.auth(Basic::new(text(&config.username), text(&config.password))),
-        "bearer_token" => builder.auth(Bearer::new(text(&config.bearer_token))),
-        "oauth" => builder.auth(oauth(config)),
+        // As tap-rest-api-msdk: the last pair of `api_keys`, sent as a header.
+        "api_key" => config
+            .api_keys
+            .as_ref()
+            .and_then(|keys| keys.iter().next_back())
+            .map(|(name, value)| -> Box<dyn Authenticator> {
+                Box::new(ApiKey::header(name.as_str(), scalar(value).as_str()).setting("api_keys"))
+            }),
+        "basic" => Some(Box::new(Basic::new(
+            text(&config.username),
+            text(&config.password),
+        ))),
+        "bearer_token" => Some(Box::new(Bearer::new(text(&config.bearer_token)))),
+        "oauth" => Some(Box::new(oauth(config))),
         "session_token" => {
             let url = text(&config.access_token_url);
             let login = if url.starts_with("http://") || url.starts_with("https://") {
@@ -188,7 +174,7 @@ fn auth(builder: RestClientBuilder, config: &Config) -> Result<RestClientBuilder
                 "password": text(&config.password),
             }));
             let path = config.session_token_path.as_deref().unwrap_or("$.token");
-            builder.auth(SessionToken::new(login, path)?)
+            Some(Box::new(SessionToken::new(login, path)?))
         }
         "jwt" => {
             let assertion = JwtAssertion::new(text(&config.client_id), text(&config.private_key))
@@ -201,9 +187,9 @@ fn auth(builder: RestClientBuilder, config: &Config) -> Result<RestClientBuilder
             if let Some(scope) = &config.scope {
                 auth = auth.scopes(scope.split_whitespace());
             }
-            builder.auth(auth)
+            Some(Box::new(auth))
         }
-        _ => builder,
+        _ => None,
     })
 }
 
@@ -244,7 +230,7 @@ pub(crate) fn scalar(value: &Value) -> String {
     }
 }
 
-/// `error_rules` (and `backoff_type: message`, which retries 429s whatever their body says).
+/// `error_rules`, in order, before the defaults (429 and 5xx retried, other 4xx fatal).
 fn error_rules(config: &Config) -> std::result::Result<ErrorRules, String> {
     let mut rules = ErrorRules::default();
     for (i, rule) in config.error_rules.iter().flatten().enumerate() {

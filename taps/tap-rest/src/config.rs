@@ -102,20 +102,17 @@ pub(crate) struct Config {
     /// For the offset and page-number paginators: the first page or offset (default 1).
     #[serde(default)]
     pub(crate) pagination_initial_offset: Option<u64>,
-    /// For `simple_offset_paginator`: the JSONPath of the page's records, counted to spot the last page.
-    #[serde(default)]
-    pub(crate) offset_records_jsonpath: Option<String>,
     /// Send the parameters in a JSON body instead of the query (not supported; must be false).
     #[serde(default)]
     pub(crate) use_request_body_not_params: bool,
 
-    /// Where the wait after a 429 comes from: unset (exponential backoff), `header` or `message`.
+    /// Where the wait before a retry comes from: unset (exponential backoff honouring `Retry-After`), `header` (the `backoff_param` header's seconds) or `message` (the largest number in the body's `message`).
     #[serde(default)]
     pub(crate) backoff_type: Option<String>,
     /// For `backoff_type: header`: the header with the seconds to wait (default `Retry-After`).
     #[serde(default)]
     pub(crate) backoff_param: Option<String>,
-    /// Seconds added to every backoff the API asks for.
+    /// Seconds added to every wait read with `backoff_type` (ignored without it, as in tap-rest-api-msdk).
     #[serde(default)]
     pub(crate) backoff_time_extension: Option<u64>,
     /// Adds `_sdc_raw_json`, the record as it came from the API.
@@ -172,6 +169,9 @@ pub(crate) struct Common {
     /// The value of `source_search_field`, with `$last_run_date` replaced by the bookmark or `start_date`.
     #[serde(default)]
     pub(crate) source_search_query: Option<String>,
+    /// For `simple_offset_paginator`: the JSONPath of the page's records, counted to spot the last page.
+    #[serde(default)]
+    pub(crate) offset_records_jsonpath: Option<String>,
     /// Pages fetched ahead when the paginator can predict them (default 1: none).
     #[serde(default)]
     pub(crate) prefetch: Option<usize>,

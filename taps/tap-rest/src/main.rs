@@ -6,11 +6,13 @@
 //! | `config` | the settings |
 //! | `spec` | checks them and resolves each stream's settings |
 //! | `client` | authentication, retries, error rules, budget |
+//! | `backoff` | `backoff_type`: the wait read from a retried response |
 //! | `paginate` | the pagination styles |
 //! | `flatten` | record flattening |
 //! | `infer` | schema inference |
 //! | `streams` | the streams |
 
+mod backoff;
 mod client;
 mod config;
 mod flatten;

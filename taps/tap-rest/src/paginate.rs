@@ -21,7 +21,6 @@ pub(crate) struct Pagination {
     pub(crate) limit_param: Option<String>,
     pub(crate) total_param: String,
     pub(crate) initial_offset: u64,
-    pub(crate) offset_records_jsonpath: Option<String>,
 }
 
 /// `pagination_request_style`.
@@ -139,11 +138,15 @@ impl Pagination {
         }
     }
 
-    /// A fresh paginator for a stream with these `params`.
+    /// A fresh paginator for a stream with these `params` and `offset_records_jsonpath`.
     ///
     /// # Errors
     /// A JSONPath that does not parse (already checked by [`crate::spec`]).
-    pub(crate) fn paginator(&self, params: &serde_json::Map<String, Value>) -> Result<Styled> {
+    pub(crate) fn paginator(
+        &self,
+        params: &serde_json::Map<String, Value>,
+        offset_records_jsonpath: Option<&str>,
+    ) -> Result<Styled> {
         let token_path = || {
             Source::body(
                 self.next_page_token_path
@@ -186,11 +189,7 @@ impl Pagination {
             RequestStyle::SimpleOffset => Kind::SimpleOffset {
                 current: self.initial_offset,
                 page_size: self.page_size.unwrap_or(25),
-                records: self
-                    .offset_records_jsonpath
-                    .as_deref()
-                    .map(Selector::new)
-                    .transpose()?,
+                records: offset_records_jsonpath.map(Selector::new).transpose()?,
             },
         };
         let param = match self.response {

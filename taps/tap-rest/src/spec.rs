@@ -35,6 +35,8 @@ pub(crate) struct StreamSpec {
     pub(crate) parent: Option<(String, Vec<String>)>,
     pub(crate) prefetch: usize,
     pub(crate) date_window: Option<DateWindow>,
+    /// For `simple_offset_paginator` (checked).
+    pub(crate) offset_records_jsonpath: Option<String>,
 }
 
 /// Every stream's settings, checked.
@@ -74,6 +76,14 @@ pub(crate) fn resolve(config: &Config) -> Result<(Vec<StreamSpec>, Pagination), 
                     spec.name,
                     quoted(config.streams.iter().map(|s| s.name.as_str()))
                 ));
+            }
+            // A parent's given schema says which fields its records have.
+            if let Some(schema) = specs
+                .iter()
+                .find(|s| s.name == *parent)
+                .and_then(|s| s.schema.as_ref())
+            {
+                problems.extend(missing_parent_fields(spec, schema, "its `schema`"));
             }
         }
     }
@@ -138,7 +148,10 @@ fn pagination(config: &Config, problems: &mut Vec<String>) -> Pagination {
         }
     };
     check_path("next_page_token_path", &config.next_page_token_path);
-    check_path("offset_records_jsonpath", &config.offset_records_jsonpath);
+    check_path(
+        "offset_records_jsonpath",
+        &config.defaults.offset_records_jsonpath,
+    );
     Pagination {
         request: RequestStyle::parse(request),
         response: ResponseStyle::parse(response),
@@ -152,7 +165,6 @@ fn pagination(config: &Config, problems: &mut Vec<String>) -> Pagination {
             .clone()
             .unwrap_or_else(|| "total".to_owned()),
         initial_offset: config.pagination_initial_offset.unwrap_or(1),
-        offset_records_jsonpath: config.offset_records_jsonpath.clone(),
     }
 }
 
@@ -245,6 +257,13 @@ fn resolve_stream(
                 DEFAULT_INFERENCE_RECORDS
             }
         });
+    if let Some(path) = &own.offset_records_jsonpath {
+        if let Err(e) = Selector::new(path) {
+            problems.push(format!(
+                "stream `{name}`: `offset_records_jsonpath` `{path}` is not a JSONPath ({e}); write it like `$.data`"
+            ));
+        }
+    }
     let date_window = own.date_window.clone().or_else(|| top.date_window.clone());
     let replication_key = pick(|c| &c.replication_key).filter(|k| !k.is_empty());
     if date_window.is_some() && replication_key.is_none() {
@@ -280,7 +299,45 @@ fn resolve_stream(
         parent,
         prefetch: own.prefetch.or(top.prefetch).unwrap_or(1),
         date_window,
+        offset_records_jsonpath: pick(|c| &c.offset_records_jsonpath),
     })
+}
+
+/// The fields `child` takes from its parent's records (placeholders of its `path`, and
+/// `parent_fields`) that the parent's `schema` lacks, each as a problem naming the setting.
+/// A schema without properties says nothing, so nothing is missing.
+pub(crate) fn missing_parent_fields(
+    child: &StreamSpec,
+    schema: &Value,
+    which: &str,
+) -> Vec<String> {
+    let Some((parent, fields)) = &child.parent else {
+        return Vec::new();
+    };
+    let Some(properties) = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .filter(|p| !p.is_empty())
+    else {
+        return Vec::new();
+    };
+    let known = quoted(properties.keys().map(String::as_str));
+    let in_path = placeholders(&child.path);
+    fields
+        .iter()
+        .filter(|field| !properties.contains_key(field.as_str()))
+        .map(|field| {
+            let (setting, fix) = if in_path.contains(field) {
+                (format!("`path` placeholder `{{{field}}}`"), "the placeholder")
+            } else {
+                (format!("`parent_fields` entry `{field}`"), "`parent_fields`")
+            };
+            format!(
+                "stream `{}`: {setting} is not a field of parent stream `{parent}` ({which} has {known}); fix {fix}",
+                child.name
+            )
+        })
+        .collect()
 }
 
 /// The `{name}` placeholders of a path, in order.

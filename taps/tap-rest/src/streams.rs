@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::flatten::flatten;
 use crate::infer::{ensure_fields, infer};
 use crate::paginate::{Pagination, ResponseStyle};
-use crate::spec::StreamSpec;
+use crate::spec::{StreamSpec, missing_parent_fields};
 
 /// How records are shaped after they arrive.
 #[derive(Debug, Clone)]
@@ -83,6 +83,25 @@ pub(crate) async fn build(
                 },
                 None => None,
             };
+            // A parent's inferred schema says which fields its records have (a given one was
+            // checked with the config); before the child's first request.
+            if let (Some((parent, _)), Some(Some(_))) = (&spec.parent, parent_sample) {
+                let given = specs
+                    .iter()
+                    .any(|s| s.name == *parent && s.schema.is_some());
+                if !given {
+                    let which = match samples[parent].len() {
+                        1 => "its schema, inferred from one sampled record,".to_owned(),
+                        n => format!("its schema, inferred from {n} sampled records,"),
+                    };
+                    let problems = missing_parent_fields(spec, &schemas[parent], &which);
+                    if !problems.is_empty() {
+                        return Err(Error::InvalidConfig {
+                            violations: problems,
+                        });
+                    }
+                }
+            }
             let shape = shape(config, spec);
             let needs_sample = spec.schema.is_none()
                 || specs
@@ -259,7 +278,7 @@ fn stream(
     schema: Value,
     children: &[&StreamSpec],
 ) -> Result<RestStream> {
-    let paginator = pagination.paginator(&spec.params)?;
+    let paginator = pagination.paginator(&spec.params, spec.offset_records_jsonpath.as_deref())?;
     let carried: Vec<String> = spec
         .parent
         .as_ref()

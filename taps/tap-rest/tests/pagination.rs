@@ -176,3 +176,86 @@ async fn results_limit_stops_paging_after_enough_records() {
     // Pages of two: the second page reaches three records, so no third page is asked for.
     assert_eq!(run.ids("items"), [1, 2, 3, 4]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offset_params_can_be_renamed() {
+    // `/counted/items` takes `start` and `size` and names its total `count`.
+    let mut extra = json!({"pagination_response_style": "offset", "pagination_page_size": 2,
+        "pagination_initial_offset": 0, "pagination_limit_per_page_param": "size",
+        "pagination_next_page_param": "start", "pagination_total_limit_param": "count"});
+    let requests = all_five("offset_paginator", "/counted/items", extra.clone()).await;
+    assert_eq!(
+        requests[1..],
+        [
+            "/counted/items?size=2",
+            "/counted/items?size=2&start=2",
+            "/counted/items?size=2&start=4"
+        ]
+    );
+    // Looking for `total`, the first page tells no total: it is the last.
+    extra
+        .as_object_mut()
+        .unwrap()
+        .remove("pagination_total_limit_param");
+    let api = Api::start().await;
+    let run = run::tap(
+        &config(&api, "offset_paginator", "/counted/items", extra),
+        None,
+        &[],
+    );
+    run.assert_ok();
+    assert_eq!(run.ids("items"), [1, 2]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offset_records_jsonpath_counts_the_page() {
+    // `/offset/items` answers an object: the records to count are at `$.items`.
+    let top = json!({"pagination_response_style": "offset", "pagination_page_size": 2,
+        "pagination_initial_offset": 0, "offset_records_jsonpath": "$.items"});
+    let requests = all_five("simple_offset_paginator", "/offset/items", top.clone()).await;
+    assert_eq!(
+        requests[1..],
+        [
+            "/offset/items?limit=2",
+            "/offset/items?limit=2&offset=2",
+            "/offset/items?limit=2&offset=4"
+        ]
+    );
+    // Set on the stream (as tap-rest-api-msdk allows), the same.
+    let api = Api::start().await;
+    let mut config = config(&api, "simple_offset_paginator", "/offset/items", top);
+    let path = config
+        .as_object_mut()
+        .unwrap()
+        .remove("offset_records_jsonpath");
+    config["streams"][0]["offset_records_jsonpath"] = path.unwrap();
+    let run = run::tap(&config, None, &[]);
+    run.assert_ok();
+    assert_eq!(run.ids("items"), [1, 2, 3, 4, 5]);
+    // Without it the page is counted as a bare array; an object is none: one page.
+    config["streams"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("offset_records_jsonpath");
+    let run = run::tap(&config, None, &[]);
+    run.assert_ok();
+    assert_eq!(run.ids("items"), [1, 2]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_next_page_param_can_be_renamed() {
+    let requests = all_five(
+        "default",
+        "/cursor/items",
+        json!({"pagination_next_page_param": "cursor"}),
+    )
+    .await;
+    assert_eq!(
+        requests[1..],
+        [
+            "/cursor/items?",
+            "/cursor/items?cursor=c2",
+            "/cursor/items?cursor=c3"
+        ]
+    );
+}

@@ -1,14 +1,21 @@
 //! A local API with one endpoint per pagination style, all serving the same five items in
 //! pages of two: `/{style}/items`. Authentication is checked under `/auth/{method}/items`;
-//! `/oauth/token` and `/login` hand out tokens; `/customers/{id}/orders` are a child
-//! endpoint; `updated_since` filters items on `updated_at`; `/windowed/items` keeps those in
-//! `[from, to)`; `/slow/items` serves 20 items by offset, each page 100 ms late; odd requests
-//! to `/flaky/items` get a 429 with `Retry-After: 1`.
+//! `/oauth/token` (per grant type) and `/login` hand out tokens; `/customers/{id}/orders`
+//! are a child endpoint; `updated_since` filters items on `updated_at`; `/windowed/items`
+//! keeps those in `[from, to)`; `/slow/items` serves 20 items by offset, each page 100 ms
+//! late; odd requests to `/flaky/items` get a 429 with `Retry-After: 1`.
+//!
+//! For backoff and error rules: the first request to `/backoff/{hint}/items` gets a 429 whose
+//! wait is in `Retry-After: 1` (`retry_after`), `X-Wait: 3` (`header`) or the body's message
+//! (`message`: "retry in 3 seconds"); the first to `/busy/items` a 400 "busy, try again";
+//! `/accounts/8/orders` a 403 "account archived". `/pool` lists twelve accounts whose
+//! `/pool/{id}/items` answer 500 ms late, except the fifth request: an immediate 429.
 
 #![allow(dead_code)] // each test file uses a part
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
@@ -26,13 +33,13 @@ const PAGE: usize = 2;
 /// The running server and the requests it saw.
 pub(crate) struct Api {
     pub(crate) server: MockServer,
-    log: Arc<Mutex<Vec<String>>>,
+    log: Arc<Mutex<Vec<(String, Instant)>>>,
 }
 
 impl Api {
     pub(crate) async fn start() -> Api {
         let server = MockServer::start().await;
-        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let log: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
         let (l, base) = (Arc::clone(&log), server.uri());
         Mock::given(any())
             .respond_with(move |request: &Request| respond(&base, request, &l))
@@ -47,7 +54,23 @@ impl Api {
 
     /// Every request's path and query, in order.
     pub(crate) fn requests(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
+    /// When each request whose path starts with `prefix` arrived, in order.
+    pub(crate) fn arrivals(&self, prefix: &str) -> Vec<Instant> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(r, _)| r.starts_with(prefix))
+            .map(|(_, at)| *at)
+            .collect()
     }
 }
 
@@ -76,12 +99,22 @@ pub(crate) fn items() -> Vec<Value> {
         .collect()
 }
 
-fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseTemplate {
-    let path = request.url.path().to_owned();
-    let query: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
+/// Requests logged so far whose path starts with `prefix` (this one included).
+fn count(log: &Mutex<Vec<(String, Instant)>>, prefix: &str) -> usize {
     log.lock()
         .unwrap()
-        .push(format!("{path}?{}", request.url.query().unwrap_or("")));
+        .iter()
+        .filter(|(r, _)| r.starts_with(prefix))
+        .count()
+}
+
+fn respond(base: &str, request: &Request, log: &Mutex<Vec<(String, Instant)>>) -> ResponseTemplate {
+    let path = request.url.path().to_owned();
+    let query: HashMap<String, String> = request.url.query_pairs().into_owned().collect();
+    log.lock().unwrap().push((
+        format!("{path}?{}", request.url.query().unwrap_or("")),
+        Instant::now(),
+    ));
     let header = |name: &str| {
         request
             .headers
@@ -90,12 +123,7 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
             .map(str::to_owned)
     };
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let earlier = log
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|r| r.starts_with(&format!("{path}?")))
-        .count();
+    let earlier = count(log, &format!("{path}?"));
     let mut all = items();
     if let Some(since) = query.get("updated_since") {
         all.retain(|i| i["updated_at"].as_str().unwrap() > since.as_str());
@@ -109,12 +137,7 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
     match segments.as_slice() {
         ["oauth", "token"] => {
             let body = String::from_utf8_lossy(&request.body).into_owned();
-            let ok = body.contains("grant_type=")
-                && (body.contains(&format!("client_secret={CLIENT_SECRET}"))
-                    || body.contains(&format!("password={PASSWORD}"))
-                    || body.contains("refresh_token=r-1")
-                    || jwt_assertion(&body));
-            if !ok {
+            if !token_request_ok(&body) {
                 return ResponseTemplate::new(401)
                     .set_body_json(json!({"error": "invalid_client"}));
             }
@@ -149,7 +172,42 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
             ok(json!({"items": all}))
         }
         ["customers"] => ok(json!([{"id": 7, "name": "c7"}, {"id": 8, "name": "c8"}])),
-        ["customers", id, "orders"] => {
+        ["accounts"] => ok(json!([{"id": 7}, {"id": 8}, {"id": 9}])),
+        ["accounts", "8", "orders"] => {
+            ResponseTemplate::new(403).set_body_json(json!({"message": "account archived"}))
+        }
+        ["pool"] => ok(json!(
+            (1..=12).map(|id| json!({"id": id})).collect::<Vec<_>>()
+        )),
+        ["pool", id, "items"] => {
+            if count(log, "/pool/") == 5 {
+                return ResponseTemplate::new(429)
+                    .insert_header("Retry-After", "0")
+                    .set_body_json(json!({"message": "slow down"}));
+            }
+            let id: i64 = id.parse().unwrap_or(0);
+            ok(json!([{"id": id}])).set_delay(Duration::from_millis(500))
+        }
+        ["backoff", hint, "items"] => {
+            if earlier > 1 {
+                return ok(json!({"items": all}));
+            }
+            let throttled = ResponseTemplate::new(429);
+            match *hint {
+                "retry_after" => throttled
+                    .insert_header("Retry-After", "1")
+                    .set_body_json(json!({"message": "slow down"})),
+                "header" => throttled
+                    .insert_header("X-Wait", "3")
+                    .set_body_json(json!({"message": "slow down"})),
+                _ => throttled
+                    .set_body_json(json!({"message": "Too many requests: retry in 3 seconds"})),
+            }
+        }
+        ["busy", "items"] if earlier == 1 => {
+            ResponseTemplate::new(400).set_body_json(json!({"message": "busy, try again"}))
+        }
+        ["customers", id, "orders"] | ["accounts", id, "orders"] => {
             let id: i64 = id.parse().unwrap_or(0);
             ok(json!([{"order": id * 10 + 1, "total": 1.5}, {"order": id * 10 + 2, "total": 2}]))
         }
@@ -162,7 +220,7 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
                 "flaky" if earlier % 2 == 1 => ResponseTemplate::new(429)
                     .insert_header("Retry-After", "1")
                     .set_body_json(json!({"message": "slow down"})),
-                "single" | "flaky" => ok(json!({"items": all})),
+                "single" | "flaky" | "busy" => ok(json!({"items": all})),
                 "windowed" => {
                     let (from, to) = (
                         query.get("from").cloned().unwrap_or_default(),
@@ -182,23 +240,38 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
                         "items": many.iter().skip(offset).take(limit).collect::<Vec<_>>(),
                         "pagination": {"offset": offset, "limit": limit, "total": many.len()},
                     }))
-                    .set_delay(std::time::Duration::from_millis(100))
+                    .set_delay(Duration::from_millis(100))
                 }
                 "cursor" => {
                     let page = query
-                        .get("page")
+                        .get("cursor")
+                        .or_else(|| query.get("page"))
                         .and_then(|t| t.strip_prefix('c'))
                         .and_then(|n| n.parse().ok())
                         .unwrap_or(1usize);
                     let next = (page * PAGE < all.len()).then(|| format!("c{}", page + 1));
                     ok(json!({"items": chunk((page - 1) * PAGE, PAGE), "next_page": next}))
                 }
-                "offset" => {
-                    let (offset, limit) = (num("offset", 0), num("limit", PAGE));
+                // `counted` names the total `count`; both also take `start` and `size`.
+                "offset" | "counted" => {
+                    let offset = num("start", num("offset", 0));
+                    let limit = num("size", num("limit", PAGE));
+                    let total = if *style == "counted" {
+                        "count"
+                    } else {
+                        "total"
+                    };
                     ok(json!({
                         "items": chunk(offset, limit),
-                        "pagination": {"offset": offset, "limit": limit, "total": all.len()},
+                        "pagination": {"offset": offset, "limit": limit, total: all.len()},
                     }))
+                }
+                // The next page as a query string to merge.
+                "query" => {
+                    let (page, size) = (num("page", 1), num("per_page", PAGE));
+                    let next = (page * size < all.len())
+                        .then(|| format!("page={}&per_page={size}", page + 1));
+                    ok(json!({"items": chunk((page - 1) * size, size), "next_page": next}))
                 }
                 "simple_offset" => ok(json!(chunk(num("offset", 0), num("limit", PAGE)))),
                 "page_number" => {
@@ -239,16 +312,22 @@ fn respond(base: &str, request: &Request, log: &Mutex<Vec<String>>) -> ResponseT
     }
 }
 
-/// A JWT bearer grant: `grant_type` and a signed `assertion` (three dot-separated parts).
-fn jwt_assertion(body: &str) -> bool {
+/// A token request with the credential its `grant_type` needs: the client secret, the user's
+/// password, the refresh token `r-1`, or a signed JWT `assertion` (three dot-separated parts).
+fn token_request_ok(body: &str) -> bool {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
-    form.get("grant_type").map(String::as_str)
-        == Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
-        && form
-            .get("assertion")
-            .is_some_and(|a| a.split('.').count() == 3)
+    let field = |name: &str| form.get(name).map(String::as_str);
+    match field("grant_type") {
+        Some("client_credentials") => field("client_secret") == Some(CLIENT_SECRET),
+        Some("password") => field("username") == Some(USER) && field("password") == Some(PASSWORD),
+        Some("refresh_token") => field("refresh_token") == Some("r-1"),
+        Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => {
+            field("assertion").is_some_and(|a| a.split('.').count() == 3)
+        }
+        _ => false,
+    }
 }
 
 fn ok(body: Value) -> ResponseTemplate {
