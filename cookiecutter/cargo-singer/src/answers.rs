@@ -133,14 +133,7 @@ pub fn match_choice(key: &str, value: &str, choices: &[String]) -> Result<String
 pub fn check(template: &Template, answers: &Answers) -> Result<()> {
     let kind = template.kind;
     for key in [kind.id_key(), "crate_name"] {
-        let value = answers.get(key).unwrap_or_default();
-        if !is_name(value) {
-            return Err(Error::InvalidName {
-                key: key.to_owned(),
-                value: value.to_owned(),
-                example: format!("{}example", kind.prefix()),
-            });
-        }
+        check_name(key, answers.get(key).unwrap_or_default(), kind.prefix())?;
     }
     let name_key = kind.name_key();
     for key in [name_key, "admin_name", "admin_email", "variant", "sdk_path"] {
@@ -177,12 +170,67 @@ pub fn check(template: &Template, answers: &Answers) -> Result<()> {
 }
 
 /// A name cargo accepts for a package, binary and directory: ASCII letters, digits, `-`
-/// and `_`, starting with a letter.
+/// and `_`, starting with a letter, and not one `cargo new` refuses ([`reserved`]).
 #[must_use]
 pub fn is_name(value: &str) -> bool {
+    check_name("", value, "").is_ok()
+}
+
+/// The names of cargo's build directories: refused as package and binary names.
+pub const CARGO_DIRECTORIES: [&str; 4] = ["build", "deps", "examples", "incremental"];
+
+/// The Rust keywords `cargo new` refuses as package names (its own list, strict and
+/// reserved keywords alike).
+pub const KEYWORDS: [&str; 51] = [
+    "Self", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
+    "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Why cargo refuses `value` as a package or binary name although its characters are
+/// fine, as `cargo new` says it; `None` if it does not.
+#[must_use]
+pub fn reserved(value: &str) -> Option<&'static str> {
+    if CARGO_DIRECTORIES.contains(&value) {
+        Some("it conflicts with cargo's build directory names")
+    } else if value == "test" {
+        Some("it conflicts with Rust's built-in test library")
+    } else if KEYWORDS.contains(&value) {
+        Some("it is a Rust keyword")
+    } else {
+        None
+    }
+}
+
+/// Checks a name that becomes a package, binary or directory name (`key` names it in the
+/// error; `prefix` makes the example).
+///
+/// # Errors
+/// [`Error::InvalidName`] for characters cargo refuses, [`Error::ReservedName`] for a name
+/// it refuses.
+pub fn check_name(key: &str, value: &str, prefix: &str) -> Result<()> {
     let mut chars = value.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    let example = format!("{prefix}example");
+    if !(chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        return Err(Error::InvalidName {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            example,
+        });
+    }
+    match reserved(value) {
+        Some(reason) => Err(Error::ReservedName {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            reason,
+            example,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The CamelCase name of a connector id: `tap-my-api` is `MyApi`.
@@ -243,9 +291,20 @@ mod tests {
     #[test]
     fn names_are_what_cargo_accepts() {
         assert!(is_name("tap-x_1"));
-        for bad in ["", "1x", "x y", "x.y", "é"] {
+        for bad in [
+            "", "1x", "x y", "x.y", "é", "build", "deps", "test", "fn", "Self",
+        ] {
             assert!(!is_name(bad), "{bad}");
         }
+        // Only the exact names: cargo takes these.
+        for good in ["tests", "Build", "gen", "union", "tap-fn", "my_test"] {
+            assert!(is_name(good), "{good}");
+        }
+        assert_eq!(
+            reserved("incremental"),
+            Some("it conflicts with cargo's build directory names")
+        );
+        assert_eq!(reserved("yield"), Some("it is a Rust keyword"));
     }
 
     /// Answers from a script, recording what was asked.

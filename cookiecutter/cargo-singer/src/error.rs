@@ -18,6 +18,19 @@ pub enum Error {
         /// A valid example.
         example: String,
     },
+    /// A name that becomes a package or binary name is one cargo refuses (`build`, `test`, a
+    /// Rust keyword, ...).
+    #[error("{key} `{value}` cannot be used as a name: {reason}; choose another (e.g. {example})")]
+    ReservedName {
+        /// The template variable.
+        key: String,
+        /// The value given.
+        value: String,
+        /// Why cargo refuses it, as `cargo new` says it.
+        reason: &'static str,
+        /// A valid example.
+        example: String,
+    },
     /// A name that becomes a Rust type name is not CamelCase.
     #[error(
         "{key} `{value}` is not a CamelCase name: use ASCII letters and digits, starting with a letter (e.g. {example})"

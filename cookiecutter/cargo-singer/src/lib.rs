@@ -23,7 +23,7 @@ use std::path::PathBuf;
 
 pub use error::{Error, Result};
 
-use crate::answers::{Answers, Ask, camel_case, is_name};
+use crate::answers::{Answers, Ask, camel_case, check_name, is_name};
 use crate::cli::{Cli, Command, NewArgs};
 use crate::render::Project;
 use crate::template::{Kind, Template};
@@ -45,6 +45,18 @@ pub fn run(cli: Cli) -> Result<PathBuf> {
 pub fn new(args: &NewArgs) -> Result<PathBuf> {
     let template = Template::load(args.kind)?;
     let given = given(args)?;
+    // The project directory is named by the id, which is given (NAME, or `--set`): say that
+    // it exists before asking anything.
+    let id = given
+        .iter()
+        .rev()
+        .find(|(k, _)| k == args.kind.id_key())
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    let root = args.output_dir.join(id);
+    if is_name(id) && root.exists() {
+        return Err(Error::Exists(root));
+    }
     let mut answers = if args.no_input {
         answers::resolve(&template, &given, None)?
     } else {
@@ -63,13 +75,7 @@ pub fn new(args: &NewArgs) -> Result<PathBuf> {
 /// What the command line gives: the id and the name made from it, the flags, `--set`.
 fn given(args: &NewArgs) -> Result<Vec<(String, String)>> {
     let kind = args.kind;
-    if !is_name(&args.name) {
-        return Err(Error::InvalidName {
-            key: "NAME".to_owned(),
-            value: args.name.clone(),
-            example: format!("{}example", kind.prefix()),
-        });
-    }
+    check_name("NAME", &args.name, kind.prefix())?;
     let mut given = vec![
         (kind.id_key().to_owned(), args.name.clone()),
         (kind.name_key().to_owned(), type_name(&args.name, kind)),

@@ -78,8 +78,10 @@ impl Project {
         Ok(Project { name, files })
     }
 
-    /// Writes the project as `<output_dir>/<name>`, which must not exist yet; on any failure
-    /// the directory is removed again, so nothing half-written is left.
+    /// Writes the project as `<output_dir>/<name>`, which must not exist yet; `output_dir`
+    /// is created if missing. On any failure every directory it created is removed again
+    /// (the project's, and those of `output_dir` that did not exist), so nothing
+    /// half-written is left.
     ///
     /// # Errors
     /// [`Error::Exists`] if the directory is there, [`Error::Io`] if writing fails.
@@ -88,25 +90,38 @@ impl Project {
         if root.exists() {
             return Err(Error::Exists(root));
         }
+        // The directories of `output_dir` that are missing, deepest first.
+        let missing: Vec<&Path> = output_dir
+            .ancestors()
+            .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+            .collect();
+        let written = self.write_into(output_dir, &root);
+        if written.is_err() {
+            // Best effort: the error that matters is the one that stopped the write. A
+            // directory of `output_dir` is removed only if still empty (`remove_dir`).
+            let _ = std::fs::remove_dir_all(&root);
+            for dir in missing {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        written.map(|()| root)
+    }
+
+    /// Creates `output_dir` and `root` in it, then writes every file under `root`.
+    fn write_into(&self, output_dir: &Path, root: &Path) -> Result<()> {
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| Error::Io { path, source }
         };
         std::fs::create_dir_all(output_dir).map_err(io(output_dir))?;
-        std::fs::create_dir(&root).map_err(io(&root))?;
-        let written = self.files.iter().try_for_each(|(path, text)| {
+        std::fs::create_dir(root).map_err(io(root))?;
+        self.files.iter().try_for_each(|(path, text)| {
             let path = root.join(path);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(io(parent))?;
             }
             std::fs::write(&path, text).map_err(io(&path))
-        });
-        if let Err(e) = written {
-            // Best effort: the error that matters is the one that stopped the write.
-            let _ = std::fs::remove_dir_all(&root);
-            return Err(e);
-        }
-        Ok(root)
+        })
     }
 }
 
@@ -144,4 +159,60 @@ fn collect(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project whose second file cannot be written: its parent is the first file.
+    fn unwritable() -> Project {
+        Project {
+            name: "tap-x".to_owned(),
+            files: vec![
+                (PathBuf::from("a"), "a file".to_owned()),
+                (PathBuf::from("a/b"), "under a file".to_owned()),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_failed_write_removes_the_directories_it_created() {
+        let scratch = tempfile::tempdir().unwrap();
+        let output_dir = scratch.path().join("new/deeper");
+        let err = unwritable().write(&output_dir).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err}");
+        assert_eq!(
+            std::fs::read_dir(scratch.path()).unwrap().count(),
+            0,
+            "`new/deeper` was left behind"
+        );
+    }
+
+    #[test]
+    fn a_failed_write_leaves_an_existing_output_dir_and_its_contents() {
+        let scratch = tempfile::tempdir().unwrap();
+        std::fs::write(scratch.path().join("keep.txt"), "mine").unwrap();
+        unwritable().write(scratch.path()).unwrap_err();
+        let left: Vec<_> = std::fs::read_dir(scratch.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["keep.txt"]);
+    }
+
+    #[test]
+    fn a_write_creates_a_missing_output_dir() {
+        let scratch = tempfile::tempdir().unwrap();
+        let output_dir = scratch.path().join("new/deeper");
+        let project = Project {
+            name: "tap-x".to_owned(),
+            files: vec![(PathBuf::from("src/main.rs"), "fn main() {}\n".to_owned())],
+        };
+        let root = project.write(&output_dir).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join("src/main.rs")).unwrap(),
+            "fn main() {}\n"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! Generated projects build against this checkout with no edits, are formatted, lint clean,
 //! and pass their own tests, which run the conformance suites: a REST tap with bearer auth
-//! (against its local mock API), a self-contained tap, a batch target and a mapper. Every
+//! (against its local mock API), a self-contained tap, a batch target, a mapper, and the
+//! PostgreSQL tap and target of `SQL` (against the server of `TARGET_POSTGRES_TEST_URL`,
+//! default `postgres://postgres@127.0.0.1:5432/test`, as target-postgres's tests). Every
 //! distinct rendering (each `auth_method` of the REST and GraphQL taps, the SQL and Other
 //! taps, each serialization method, the mapper) is also checked by clippy, warnings denied,
 //! together in one workspace.
@@ -61,6 +63,9 @@ fn cargo(dir: &Path, args: &[&str]) {
         .env("CARGO_TARGET_DIR", target_dir())
         // Smaller, faster-linking test builds; the generated projects are not debugged here.
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        // The server the generated SQL tap and target test against.
+        .env("TAP_GEN_SQL_TEST_URL", postgres_url())
+        .env("TARGET_GEN_SQL_TEST_URL", postgres_url())
         .output()
         .expect("cargo runs");
     assert!(
@@ -71,6 +76,14 @@ fn cargo(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The PostgreSQL server the generated SQL tap and target are tested against: the one
+/// target-postgres's tests use (`TARGET_POSTGRES_TEST_URL`, by default
+/// `postgres://postgres@127.0.0.1:5432/test`), or a throwaway cluster started for this test
+/// when nothing answers there and the server binaries are installed.
+fn postgres_url() -> String {
+    target_test_support::postgres::server_url()
 }
 
 #[test]
@@ -90,6 +103,9 @@ fn generated_projects_build_and_pass_their_conformance_tests() {
             &["--serialization", "Per batch"][..],
         ),
         ("mapper", "mapper-gen", &[][..]),
+        // Against the PostgreSQL server of `postgres_url`.
+        ("tap", "tap-gen-sql", &["--stream-type", "SQL"][..]),
+        ("target", "target-gen-sql", &["--serialization", "SQL"][..]),
     ];
     for (kind, name, args) in tested {
         let project = generate(&dir, kind, name, args);
@@ -161,7 +177,13 @@ fn generated_projects_build_and_pass_their_conformance_tests() {
     )
     .unwrap();
     std::fs::copy(repo().join("Cargo.lock"), all.join("Cargo.lock")).unwrap();
-    cargo(&all, &["fmt", "--all", "--check"]);
+    // `-p` for each member, not `--all`: that would also check the SDK's own sources (the
+    // path dependencies), which are not this test's business.
+    let mut fmt = vec!["fmt", "--check"];
+    for member in &members {
+        fmt.extend(["-p", member]);
+    }
+    cargo(&all, &fmt);
     cargo(
         &all,
         &[

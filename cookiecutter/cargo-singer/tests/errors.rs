@@ -74,6 +74,64 @@ fn invalid_names_are_refused_before_anything_is_written() {
 }
 
 #[test]
+fn names_cargo_refuses_are_refused_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, name, reason) in [
+        (
+            "tap",
+            "build",
+            "it conflicts with cargo's build directory names",
+        ),
+        (
+            "target",
+            "deps",
+            "it conflicts with cargo's build directory names",
+        ),
+        (
+            "mapper",
+            "examples",
+            "it conflicts with cargo's build directory names",
+        ),
+        (
+            "tap",
+            "incremental",
+            "it conflicts with cargo's build directory names",
+        ),
+        (
+            "target",
+            "test",
+            "it conflicts with Rust's built-in test library",
+        ),
+        ("mapper", "fn", "it is a Rust keyword"),
+        ("tap", "Self", "it is a Rust keyword"),
+    ] {
+        let err = fails(dir.path(), &[kind, name, "--no-input"]);
+        assert!(
+            err.contains(&format!("NAME `{name}` cannot be used as a name: {reason}"))
+                && err.contains(&format!("e.g. {kind}-example")),
+            "{name}: {err}"
+        );
+    }
+    for (key, value) in [("crate_name", "test"), ("tap_id", "async")] {
+        let err = fails(
+            dir.path(),
+            &[
+                "tap",
+                "tap-x",
+                "--no-input",
+                "--set",
+                &format!("{key}={value}"),
+            ],
+        );
+        assert!(
+            err.contains(&format!("{key} `{value}` cannot be used as a name")),
+            "{err}"
+        );
+    }
+    assert_eq!(entries(dir.path()), 0, "something was written");
+}
+
+#[test]
 fn unknown_choices_list_the_allowed_values() {
     let dir = tempfile::tempdir().unwrap();
     let err = fails(
@@ -166,6 +224,50 @@ fn an_existing_directory_is_left_alone() {
 }
 
 #[test]
+fn an_existing_directory_is_reported_before_anything_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("target-x")).unwrap();
+    // No --no-input and no terminal: it would ask (and fail for want of a terminal) if it
+    // got that far.
+    let err = fails(dir.path(), &["target", "target-x"]);
+    assert!(err.contains("already exists"), "{err}");
+    assert!(!err.contains("not a terminal"), "{err}");
+    // Also when the id comes from --set.
+    let err = fails(
+        dir.path(),
+        &["target", "target-y", "--set", "target_id=target-x"],
+    );
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn a_missing_output_dir_is_created_and_a_bad_one_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("a/b");
+    let out = cargo_singer(&[
+        "new",
+        "mapper",
+        "mapper-x",
+        "--no-input",
+        "--output-dir",
+        nested.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(nested.join("mapper-x/Cargo.toml").is_file());
+    // An output directory under a file cannot be made: the error names it, nothing is made.
+    let file = dir.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let err = fails(&file.join("sub"), &["mapper", "mapper-x", "--no-input"]);
+    assert!(err.contains("cannot write") && err.contains("sub"), "{err}");
+    assert_eq!(entries(dir.path()), 2);
+    assert_eq!(std::fs::read(&file).unwrap(), b"");
+}
+
+#[test]
 fn without_a_terminal_it_asks_for_no_input_instead_of_hanging() {
     let dir = tempfile::tempdir().unwrap();
     let err = fails(dir.path(), &["tap", "tap-x"]);
@@ -185,6 +287,15 @@ fn help_says_what_it_can_do() {
         text.contains("new") && text.contains("Generate a new tap, target or mapper"),
         "{text}"
     );
+    for args in [&["--help"][..], &["help"][..]] {
+        let top = cargo_singer(args);
+        let text = String::from_utf8_lossy(&top.stdout);
+        assert!(top.status.success(), "{args:?}: {text}");
+        assert!(
+            text.contains("new") && text.contains("Generate a new tap, target or mapper"),
+            "{args:?}: {text}"
+        );
+    }
     let help = cargo_singer(&["new", "--help"]);
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(help.status.success());
@@ -216,14 +327,34 @@ fn cookiecutter_refuses_the_same_bad_names() {
             output_dir: out.clone(),
             context: vec![("destination_name", "My Destination".into())],
         },
+        Render {
+            template: "tap-template",
+            output_dir: out.clone(),
+            context: vec![("tap_id", "build".into())],
+        },
+        Render {
+            template: "target-template",
+            output_dir: out.clone(),
+            context: vec![("crate_name", "test".into())],
+        },
+        Render {
+            template: "mapper-template",
+            output_dir: out.clone(),
+            context: vec![("mapper_id", "fn".into())],
+        },
+    ];
+    let expected = [
+        "tap_id `my tap` is not a valid name",
+        "destination_name `My Destination` is not a CamelCase name",
+        "tap_id `build` cannot be used as a name: it conflicts with cargo's build directory names",
+        "crate_name `test` cannot be used as a name: it conflicts with Rust's built-in test library",
+        "mapper_id `fn` cannot be used as a name: it is a Rust keyword",
     ];
     let results = cookiecutter(&renders, dir.path());
-    for ((ok, err), render) in results.iter().zip(&renders) {
+    assert_eq!(results.len(), expected.len());
+    for (((ok, err), render), expected) in results.iter().zip(&renders).zip(expected) {
         assert!(!ok, "cookiecutter accepted {:?}", render.context);
-        assert!(
-            err.contains("is not a valid name") || err.contains("is not a CamelCase name"),
-            "{err}"
-        );
+        assert!(err.contains(expected), "{expected}: {err}");
     }
     assert_eq!(entries(&out), 0, "cookiecutter left a project behind");
 }

@@ -187,6 +187,17 @@ fn every_choice_renders_like_cookiecutter() {
         "a SQL tap has no HTTP client"
     );
     assert!(ours.join("tap-case00/src/client.rs").exists());
+    // SQL generates a PostgreSQL tap and target on the SDK's SQL base.
+    let read = |path: &str| std::fs::read_to_string(ours.join(path)).unwrap();
+    assert!(
+        read("tap-case20/src/streams.rs")
+            .contains("singer_sdk::sql::postgres::{DiscoverOptions, discover}")
+    );
+    assert!(read("tap-case20/Cargo.toml").contains(r#"features = ["postgres"]"#));
+    assert!(
+        read("target-case2/src/sink.rs").contains("singer_sdk::sql::postgres::{Loader, TableSink}")
+    );
+    assert!(read("target-case2/Cargo.toml").contains(r#"features = ["postgres"]"#));
 }
 
 /// The `cookiecutter` command line itself (not only its Python API) gives the same tree.

@@ -5,6 +5,26 @@ import sys
 
 # Names cargo accepts for a package and a binary, starting with a letter.
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+# Names whose characters are fine but that `cargo new` refuses, and why (its words).
+CARGO_DIRECTORIES = {"build", "deps", "examples", "incremental"}
+KEYWORDS = set(
+    "Self abstract as async await become box break const continue crate do dyn else enum extern "
+    "false final fn for if impl in let loop macro match mod move mut override priv pub ref return "
+    "self static struct super trait true try type typeof unsafe unsized use virtual where while "
+    "yield".split()
+)
+
+
+def reserved(value):
+    if value in CARGO_DIRECTORIES:
+        return "it conflicts with cargo's build directory names"
+    if value == "test":
+        return "it conflicts with Rust's built-in test library"
+    if value in KEYWORDS:
+        return "it is a Rust keyword"
+    return None
+
+
 # Values written into TOML and YAML strings.
 TEXT = re.compile(r'^[^"\\\x00-\x1f\x7f]*$')
 
@@ -26,6 +46,11 @@ for key, value in names.items():
         errors.append(
             f"{key} `{value}` is not a valid name: use ASCII letters, digits, `-` and `_`, "
             "starting with a letter (e.g. tap-example)"
+        )
+    elif reserved(value):
+        errors.append(
+            f"{key} `{value}` cannot be used as a name: {reserved(value)}; choose another "
+            "(e.g. tap-example)"
         )
 for key, value in texts.items():
     if not TEXT.match(value):

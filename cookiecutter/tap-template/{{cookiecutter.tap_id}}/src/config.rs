@@ -1,7 +1,15 @@
 //! The tap's settings: `--about` lists them, `--config` fills them in.
 
+{% if cookiecutter.stream_type == "SQL" -%}
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use singer_sdk::sql::postgres::{ConnectOptions, ConnectionSettings};
+use singer_sdk::{Result, Settings};
+{%- else -%}
 use serde::Deserialize;
 use singer_sdk::Settings;
+{%- endif %}
 
 /// The settings of `{{ cookiecutter.tap_id }}`.
 #[derive(Debug, Deserialize, Settings)]
@@ -44,6 +52,16 @@ pub(crate) struct Config {
     #[serde(default)]
     pub(crate) token_url: Option<String>,
 {%- endif %}
+{%- elif cookiecutter.stream_type == "SQL" %}
+    /// Where to connect (`host`, `port`, `user`, `password`, `database`, `sqlalchemy_url`, `ssl_*`).
+    #[serde(flatten)]
+    pub(crate) connection: ConnectionSettings,
+    /// Only discover and sync the tables and views of these schemas (default: every schema but the system ones).
+    #[serde(default)]
+    pub(crate) filter_schemas: Option<Vec<String>>,
+    /// Replication key per stream, e.g. `{"public-orders": "updated_at"}`: the stream is read incrementally, in key order, from its bookmark on.
+    #[serde(default)]
+    pub(crate) replication_keys: Option<BTreeMap<String, String>>,
 {%- else %}
     /// How many example records the `items` stream emits.
     #[serde(default = "default_item_count")]
@@ -68,6 +86,14 @@ impl Config {
     }
 }
 {%- endif %}
+{%- elif cookiecutter.stream_type == "SQL" %}
+
+impl Config {
+    /// Where to connect; the server shows the connection as this tap's name.
+    pub(crate) fn connect_options(&self) -> Result<ConnectOptions> {
+        Ok(self.connection.connect_options(env!("CARGO_PKG_NAME"))?)
+    }
+}
 {%- else %}
 
 fn default_item_count() -> u32 {

@@ -1,4 +1,9 @@
 //! `{{ cookiecutter.tap_id }}`: a Singer tap for {{ cookiecutter.source_name }}, built on `singer-sdk`.
+{%- if cookiecutter.stream_type == "SQL" %}
+//!
+//! A PostgreSQL tap on the SDK's SQL base (`singer_sdk::sql::postgres`): discovery makes one
+//! stream per readable table or view, each read through a server-side cursor.
+{%- endif %}
 
 {% if cookiecutter.stream_type in ["REST", "GraphQL"] -%}
 mod client;
@@ -18,7 +23,7 @@ impl Tap for Tap{{ cookiecutter.source_name }} {
     type Settings = Config;
 
     async fn streams(&self, config: &Config) -> Result<Streams> {
-        streams::streams(config)
+        streams::streams(config){% if cookiecutter.stream_type == "SQL" %}.await{% endif %}
     }
 }
 

@@ -1,4 +1,4 @@
-//! The streams of the tap{% if cookiecutter.stream_type == "REST" %}: `users`, read page by page from the REST API{% elif cookiecutter.stream_type == "GraphQL" %}: `users`, queried page by page from the GraphQL API{% else %}: `items`, an example that makes its records up{% endif %}.
+//! The streams of the tap{% if cookiecutter.stream_type == "REST" %}: `users`, read page by page from the REST API{% elif cookiecutter.stream_type == "GraphQL" %}: `users`, queried page by page from the GraphQL API{% elif cookiecutter.stream_type == "SQL" %}: one per table or view of the PostgreSQL database{% else %}: `items`, an example that makes its records up{% endif %}.
 
 {% if cookiecutter.stream_type == "REST" -%}
 use chrono::{DateTime, Utc};
@@ -87,6 +87,42 @@ pub(crate) struct User {
     /// When the user last changed.
     #[schema(replication_key)]
     pub(crate) updated_at: DateTime<Utc>,
+}
+{%- elif cookiecutter.stream_type == "SQL" -%}
+use singer_sdk::sql::postgres::{DiscoverOptions, discover};
+use singer_sdk::stream::Stream as _;
+use singer_sdk::tap::Streams;
+use singer_sdk::{Error, Result};
+
+use crate::config::Config;
+
+/// Every table and view the user may read (in `filter_schemas`, if set), found by one
+/// catalog query: a stream named `<schema>-<table>` each, its columns typed properties, its
+/// primary key the stream's key. Each is read through a server-side cursor; one with a
+/// replication key (`replication_keys`, or the catalog's metadata) in key order from its
+/// bookmark on.
+pub(crate) async fn streams(config: &Config) -> Result<Streams> {
+    let connect = config.connect_options()?;
+    let mut options = DiscoverOptions::default();
+    options.filter_schemas = config.filter_schemas.clone().unwrap_or_default();
+    let found = discover(&connect, &options).await?;
+    let mut keys = config.replication_keys.clone().unwrap_or_default();
+    let mut streams = Streams::new();
+    for stream in found {
+        let stream = match keys.remove(stream.name()) {
+            Some(key) => stream.with_replication_key(&key)?,
+            None => stream,
+        };
+        streams.push(stream);
+    }
+    if let Some(name) = keys.keys().next() {
+        return Err(Error::InvalidConfig {
+            violations: vec![format!(
+                "`replication_keys`: no stream `{name}` was discovered; stream names are `<schema>-<table>` (check `filter_schemas` and the user's SELECT privileges)"
+            )],
+        });
+    }
+    Ok(streams)
 }
 {%- else -%}
 use chrono::{DateTime, Days, Utc};

@@ -1,3 +1,69 @@
+{% if cookiecutter.stream_type == "SQL" -%}
+//! The Singer conformance suites on `{{ cookiecutter.tap_id }}`, one test case per check:
+//! `cargo test --test conformance` (add `-- tap.sync` to run one suite).
+//!
+//! The tap reads a schema of this run's own, dropped at the end, on the PostgreSQL server
+//! [`URL_VARIABLE`] names (default [`DEFAULT_URL`]): a table with a primary key, read
+//! incrementally by `updated_at`, and a view.
+
+use std::process::ExitCode;
+
+use serde_json::json;
+use singer_conformance::{Selection, Tap, libtest};
+use singer_sdk::sql::postgres::{Client, ConnectOptions};
+
+/// The variable naming the server the tests use.
+const URL_VARIABLE: &str = "{{ cookiecutter.tap_id | upper | replace('-', '_') }}_TEST_URL";
+/// The server the tests use unless [`URL_VARIABLE`] names another: the README says how to
+/// get one.
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn main() -> ExitCode {
+    let url = std::env::var(URL_VARIABLE).unwrap_or_else(|_| DEFAULT_URL.to_owned());
+    let client = match connect(&url) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!(
+                "no PostgreSQL server for the tests: {e}\nStart one (see the README), or set {URL_VARIABLE}=postgres://user:password@host:port/database"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let schema = format!("tap_test_{}", std::process::id());
+    let created = client.batch_execute(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE;
+         CREATE SCHEMA {schema};
+         CREATE TABLE {schema}.items (id integer PRIMARY KEY, name text NOT NULL,
+           updated_at timestamptz NOT NULL);
+         INSERT INTO {schema}.items
+           SELECT i, 'item ' || i, '2024-01-01T00:00:00Z'::timestamptz + i * interval '1 day'
+           FROM generate_series(1, 25) AS i;
+         CREATE VIEW {schema}.item_names AS SELECT id, name FROM {schema}.items;"
+    ));
+    if let Err(e) = created {
+        eprintln!(
+            "cannot create the test tables: {}",
+            singer_sdk::error::report(&e)
+        );
+        return ExitCode::FAILURE;
+    }
+    let bin = env!("CARGO_BIN_EXE_{{ cookiecutter.tap_id }}");
+    let tap = Tap::new(bin).config(json!({
+        "sqlalchemy_url": url,
+        "filter_schemas": [schema],
+        "replication_keys": {format!("{schema}-items"): "updated_at"}
+    }));
+    let code = libtest::run(&tap, &Selection::all());
+    let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+    code
+}
+
+/// A connection to the server at `url`, or why not (never the password).
+fn connect(url: &str) -> Result<Client, String> {
+    let options = ConnectOptions::from_url(url).map_err(|e| singer_sdk::error::report(&e))?;
+    Client::connect(&options).map_err(|e| singer_sdk::error::report(&e))
+}
+{%- else -%}
 //! The Singer conformance suites on `{{ cookiecutter.tap_id }}`, one test case per check:
 //! `cargo test --test conformance` (add `-- tap.sync` to run one suite).
 {%- if cookiecutter.stream_type in ["REST", "GraphQL"] %}
@@ -188,4 +254,5 @@ fn user(id: i64) -> serde_json::Value {
         "updated_at": format!("2024-01-{id:02}T00:00:00Z")
     })
 }
+{%- endif %}
 {%- endif %}

@@ -1,3 +1,52 @@
+{% if cookiecutter.serialization_method == "SQL" -%}
+//! The destination: one PostgreSQL table per stream, loaded by the SDK's SQL base
+//! (`singer_sdk::sql::postgres`). The table goes into `default_target_schema`, or the schema
+//! of a `<schema>-<table>` stream name, else `public`; it gets typed columns and the stream's
+//! key as primary key, and evolves with the stream's schema. Each batch is one transaction,
+//! loaded by `COPY` (upserts through a staging table), so a STATE is acknowledged only once
+//! the records before it are committed.
+
+use std::sync::Arc;
+
+use singer_sdk::Result;
+use singer_sdk::capability::{Capabilities, Capability};
+use singer_sdk::sink::StreamSchema;
+use singer_sdk::sql::postgres::{Loader, TableSink};
+use singer_sdk::target::{Target, TargetOptions};
+
+use crate::config::Config;
+
+/// What every sink shares: the connection pool and the tables known so far.
+pub(crate) struct Target{{ cookiecutter.destination_name }} {
+    loader: Arc<Loader>,
+}
+
+impl Target for Target{{ cookiecutter.destination_name }} {
+    type Settings = Config;
+    type Sink = TableSink;
+
+    fn capabilities() -> Capabilities {
+        Capabilities::target()
+            .with(Capability::ActivateVersion)
+            .with(Capability::HardDelete)
+            .with(Capability::SoftDelete)
+            .with(Capability::TargetSchema)
+    }
+
+    /// Checks that the server answers.
+    fn connect(config: Config, options: &TargetOptions) -> Result<Self> {
+        let loader = Loader::new(config.connect_options()?, options)?;
+        Ok(Target{{ cookiecutter.destination_name }} {
+            loader: Arc::new(loader),
+        })
+    }
+
+    /// Creates the stream's table, or brings it up to the stream's schema.
+    fn open_sink(self: Arc<Self>, stream: &StreamSchema) -> Result<TableSink> {
+        self.loader.open_sink(stream)
+    }
+}
+{%- else -%}
 //! The destination and its sinks: one JSON Lines file per stream under `destination_path`,
 {%- if cookiecutter.serialization_method == "Per record" %}
 //! written record by record: each record is durable before the next one is written.
@@ -98,3 +147,4 @@ impl JsonlSink {
         })
     }
 }
+{%- endif %}
