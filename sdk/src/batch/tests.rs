@@ -286,3 +286,49 @@ fn writers_their_futures_and_readers_are_send() {
     send(&BatchReader::new());
     send(&read_records(&message(json!(null), vec![])).unwrap());
 }
+
+#[test]
+fn a_writer_that_failed_keeps_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    // A root under a plain file: its directory cannot be created.
+    std::fs::write(dir.path().join("blocker"), "").unwrap();
+    let config = BatchConfig::from_value(&json!({
+        "encoding": {"format": "jsonl", "compression": "none"},
+        "storage": {"root": dir.path().join("blocker/batches")},
+        "batch_size": 2
+    }))
+    .unwrap();
+    let mut writer = BatchWriter::new(&config, "users", &schema()).unwrap();
+    runtime().block_on(async {
+        assert!(writer.push(br#"{"id": 1}"#).await.unwrap().is_none());
+        let err = writer.push(br#"{"id": 2}"#).await.unwrap_err();
+        assert!(
+            chain(&err).contains("cannot create batch directory"),
+            "{err}"
+        );
+        // Records 1 and 2 are in no file: finishing must not look like success.
+        let err = writer.finish().await.unwrap_err().to_string();
+        assert!(
+            err.contains("stream `users`") && err.contains("in no file"),
+            "{err}"
+        );
+        assert!(err.contains("cannot create batch directory"), "{err}");
+        assert!(writer.push(br#"{"id": 3}"#).await.is_err());
+    });
+
+    // A record that does not fit the parquet columns is in no file either.
+    let config = BatchConfig::from_value(&json!({
+        "encoding": {"format": "parquet"},
+        "storage": {"root": dir.path().join("ok")}
+    }))
+    .unwrap();
+    let schema = json!({"type": "object", "properties": {"id": {"type": "integer"}}});
+    let mut writer = BatchWriter::new(&config, "users", &schema).unwrap();
+    runtime().block_on(async {
+        writer.push(br#"{"id": 1}"#).await.unwrap();
+        // Found when the file is encoded (at the latest), and then for good.
+        let pushed = writer.push(br#"{"id": "one"}"#).await;
+        assert!(pushed.is_err() || writer.finish().await.is_err());
+        assert!(writer.finish().await.is_err());
+    });
+}

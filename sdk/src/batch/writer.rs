@@ -31,6 +31,10 @@ const FIT_HINT: &str =
 /// STATE after it) in turn. Files are named
 /// `<prefix><stream>-<run id>-<n>.<json.gz|json|parquet|parquet.gz>` under `storage.root`.
 ///
+/// A writer that failed once (a record that does not fit the parquet columns, a file that
+/// could not be written) has records that are in no file: every later `push` and `finish`
+/// fails too, so that no STATE is sent as if they had been written.
+///
 /// ```
 /// use singer_sdk::batch::{BatchConfig, BatchWriter, read_records};
 ///
@@ -59,6 +63,8 @@ pub struct BatchWriter {
     file_stem: String,
     files: usize,
     pending: Pending,
+    /// What made the writer fail, once it has.
+    failed: Option<String>,
 }
 
 impl std::fmt::Debug for BatchWriter {
@@ -69,6 +75,7 @@ impl std::fmt::Debug for BatchWriter {
             .field("root", &self.root.url())
             .field("files", &self.files)
             .field("pending", &self.pending.len())
+            .field("failed", &self.failed)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +130,7 @@ impl BatchWriter {
                 lines: Vec::new(),
                 count: 0,
             },
+            failed: None,
         };
         if config.encoding.format == Format::Parquet {
             let schema = Arc::new(arrow_schema(schema).map_err(context)?);
@@ -136,8 +144,14 @@ impl BatchWriter {
     ///
     /// # Errors
     /// A record that does not fit the parquet schema, or a file that cannot be written;
-    /// each names the stream and the file.
+    /// each names the stream and the file. After an error every call fails.
     pub async fn push(&mut self, record: &[u8]) -> Result<Option<BatchMessage>> {
+        self.usable()?;
+        let result = self.take(record).await;
+        self.note(result)
+    }
+
+    async fn take(&mut self, record: &[u8]) -> Result<Option<BatchMessage>> {
         let record = record.trim_ascii_end();
         match &mut self.pending {
             Pending::Jsonl { lines, count } => {
@@ -189,10 +203,40 @@ impl BatchWriter {
     /// # Errors
     /// As [`push`](BatchWriter::push).
     pub async fn finish(&mut self) -> Result<Option<BatchMessage>> {
+        self.usable()?;
         if self.pending.len() == 0 {
             return Ok(None);
         }
-        self.flush().await.map(Some)
+        let result = self.flush().await.map(Some);
+        self.note(result)
+    }
+
+    /// An error when an earlier call failed: records taken then are in no file.
+    fn usable(&self) -> Result<()> {
+        match &self.failed {
+            None => Ok(()),
+            Some(reason) => Err(Error::custom(format!(
+                "stream `{}`: records taken for a BATCH file are in no file, as an earlier write failed ({reason}); no more batch files are written for it",
+                self.stream
+            ))),
+        }
+    }
+
+    /// Remembers that `result` failed, when it did.
+    fn note<T>(&mut self, result: Result<T>) -> Result<T> {
+        if let Err(error) = &result {
+            self.failed.get_or_insert_with(|| {
+                let mut reason = error.to_string();
+                let mut source = std::error::Error::source(error);
+                while let Some(cause) = source {
+                    reason.push_str(": ");
+                    reason.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                reason
+            });
+        }
+        result
     }
 
     /// Records taken but not yet written to a file.

@@ -103,8 +103,25 @@ pub fn assert_batches_load_like_records(
     params: &Value,
     env: &[(&str, &str)],
 ) {
+    assert_batches_load_like_records_with(target, input, root, params, env, &json!({}));
+}
+
+/// [`assert_batches_load_like_records`] with the target's config extended by `settings` in
+/// every run (e.g. `stream_maps` and `flattening_*`, which must apply to the records of
+/// BATCH files as to RECORDs).
+///
+/// # Panics
+/// When the loads differ, or a run fails.
+pub fn assert_batches_load_like_records_with(
+    target: &Target,
+    input: &[u8],
+    root: impl Fn(&Dest) -> String,
+    params: &Value,
+    env: &[(&str, &str)],
+    settings: &Value,
+) {
     let records = target.dest();
-    let output = target.run_stdin(records.config(&json!({})), input);
+    let output = target.run_stdin(records.config(settings), input);
     assert_ok(&output);
     let expected = (target.dump)(&records.out()).expect("the RECORD load reads back");
     assert!(!expected.is_empty(), "the RECORD load wrote nothing");
@@ -115,7 +132,7 @@ pub fn assert_batches_load_like_records(
             String::from_utf8_lossy(&batch_input).contains("\"BATCH\""),
             "no BATCH message"
         );
-        let config = dest.config(&json!({}));
+        let config = dest.config(settings);
         let output = target.run_env(&["--config", &config], &batch_input, env);
         assert_ok(&output);
         let got = (target.dump)(&dest.out()).expect("the BATCH load reads back");
@@ -339,4 +356,268 @@ fn assert_batch_fails(
         );
     }
     stderr(&output)
+}
+
+/// Stream maps and flattening for [`sample_input`]'s streams, touching every kind of map:
+/// computed, dropped and renamed properties, a filter, an alias, a stream copied from another
+/// with `__source__` and `__else__: null`, and flattening to depth 1 (`address__city`, the
+/// `tags` list as JSON text). The same settings must load the same rows from RECORDs and from
+/// BATCH files ([`assert_batches_load_like_records_with`]).
+#[must_use]
+pub fn maps_and_flattening() -> Value {
+    json!({
+        "stream_maps": {
+            "users": {
+                "name_upper": "name.upper() if name else None",
+                "score_x2": "float(score * 2)",
+                "active": "__NULL__",
+                "__filter__": "id != 4"
+            },
+            "orders": {
+                "__alias__": "purchases",
+                "total_cents": "int(round(total * 100))",
+                "user_id": null
+            },
+            "user_cities": {
+                "__source__": "users",
+                "__else__": null,
+                "id": "id",
+                "city": "address['city'] if address else None",
+                "first_tag": "tags[0] if tags else None"
+            }
+        },
+        "flattening_enabled": true,
+        "flattening_max_depth": 1
+    })
+}
+
+/// One of singer-sdk's BATCH fixture sets (`batch-fixtures/` of its conformance data): the
+/// files of one BATCH message, their encoding, and the stream's SCHEMA matching the files'
+/// columns.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// The stream the files are loaded as.
+    pub stream: &'static str,
+    /// The files, in manifest order.
+    pub files: Vec<std::path::PathBuf>,
+    /// `jsonl` or `parquet`.
+    pub format: &'static str,
+    /// `gzip` or `none`, as singer-sdk would have written in the BATCH message.
+    pub compression: &'static str,
+    /// The stream's JSON Schema.
+    pub schema: Value,
+    /// The stream's key properties.
+    pub key_properties: Vec<&'static str>,
+}
+
+/// singer-sdk's BATCH fixtures: `continents.parquet.gz` (7 rows, parquet's own gzip codec),
+/// `countries.parquet.gz` (250 rows with a struct column `continent` and a list-of-struct
+/// column `languages`), `testfile.parquet` (24 rows of int64, string and nullable bool,
+/// snappy) and `batch.1.jsonl.gz` + `batch.2.jsonl.gz` (one manifest of two gzip JSON Lines
+/// files).
+///
+/// # Panics
+/// When the conformance data is not found.
+#[must_use]
+pub fn sdk_fixtures() -> Vec<Fixture> {
+    let dir = crate::conformance_dir().join("batch-fixtures");
+    let text = json!({"type": ["null", "string"]});
+    let code_name = json!({"type": ["null", "object"], "properties": {
+        "code": text, "name": text}});
+    vec![
+        Fixture {
+            stream: "continents",
+            files: vec![dir.join("continents.parquet.gz")],
+            format: "parquet",
+            compression: "gzip",
+            schema: json!({"type": "object", "properties": {
+                "code": {"type": "string"}, "name": text}}),
+            key_properties: vec!["code"],
+        },
+        Fixture {
+            stream: "countries",
+            files: vec![dir.join("countries.parquet.gz")],
+            format: "parquet",
+            compression: "gzip",
+            schema: json!({"type": "object", "properties": {
+                "code": {"type": "string"},
+                "name": text, "native": text, "phone": text,
+                "continent": code_name,
+                "capital": text, "currency": text,
+                "languages": {"type": ["null", "array"], "items": code_name},
+                "emoji": text
+            }}),
+            key_properties: vec!["code"],
+        },
+        Fixture {
+            stream: "testfile",
+            files: vec![dir.join("testfile.parquet")],
+            format: "parquet",
+            compression: "none",
+            schema: json!({"type": "object", "properties": {
+                "f0": {"type": ["null", "integer"]},
+                "f1": text,
+                "f2": {"type": ["null", "boolean"]}
+            }}),
+            key_properties: vec![],
+        },
+        Fixture {
+            stream: "users",
+            files: vec![dir.join("batch.1.jsonl.gz"), dir.join("batch.2.jsonl.gz")],
+            format: "jsonl",
+            compression: "gzip",
+            schema: json!({"type": "object", "properties": {
+                "id": {"type": "integer"}, "name": text}}),
+            key_properties: vec!["id"],
+        },
+    ]
+}
+
+impl Fixture {
+    /// The records the files hold, decoded without this SDK: parquet by pyarrow (see
+    /// [`pyarrow_rows`]), gzip JSON Lines by flate2 and serde_json.
+    ///
+    /// # Panics
+    /// When a file cannot be decoded.
+    #[must_use]
+    pub fn rows(&self) -> Vec<Value> {
+        self.files
+            .iter()
+            .flat_map(|file| match self.format {
+                "parquet" => pyarrow_rows(file),
+                _ => {
+                    let bytes =
+                        std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                    let mut text = String::new();
+                    std::io::Read::read_to_string(
+                        &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+                        &mut text,
+                    )
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                    messages(text)
+                }
+            })
+            .collect()
+    }
+
+    fn schema_message(&self) -> Value {
+        json!({"type": "SCHEMA", "stream": self.stream, "schema": self.schema,
+            "key_properties": self.key_properties})
+    }
+
+    /// SCHEMA, one BATCH message naming the files (as `file://` URLs, as singer-sdk writes
+    /// them), and a STATE.
+    #[must_use]
+    pub fn batch_input(&self) -> Vec<u8> {
+        let manifest: Vec<String> = self
+            .files
+            .iter()
+            .map(|f| {
+                url::Url::from_file_path(f)
+                    .expect("an absolute path")
+                    .to_string()
+            })
+            .collect();
+        lines(&[
+            self.schema_message(),
+            json!({"type": "BATCH", "stream": self.stream,
+                "encoding": {"format": self.format, "compression": self.compression},
+                "manifest": manifest}),
+            json!({"type": "STATE", "value": {"fixture": self.stream}}),
+        ])
+    }
+
+    /// SCHEMA, one RECORD per row of `rows`, and the same STATE as [`batch_input`](Self::batch_input).
+    #[must_use]
+    pub fn record_input(&self, rows: &[Value]) -> Vec<u8> {
+        let mut out = vec![self.schema_message()];
+        out.extend(
+            rows.iter()
+                .map(|r| json!({"type": "RECORD", "stream": self.stream, "record": r})),
+        );
+        out.push(json!({"type": "STATE", "value": {"fixture": self.stream}}));
+        lines(&out)
+    }
+}
+
+/// The rows of a parquet file as pyarrow reads them (`pyarrow.parquet.read_table(path)
+/// .to_pylist()`, nulls kept), from the venv `scripts/peer tap-jsonl` installs (it pins
+/// pyarrow): a reader independent of this SDK's.
+///
+/// # Panics
+/// When pyarrow cannot be installed or cannot read the file.
+#[must_use]
+pub fn pyarrow_rows(path: &std::path::Path) -> Vec<Value> {
+    const READ: &str = "import json, sys\n\
+        import pyarrow.parquet as pq\n\
+        for row in pq.read_table(sys.argv[1]).to_pylist():\n    \
+            print(json.dumps(row, ensure_ascii=False))\n";
+    let output = std::process::Command::new(pyarrow_python())
+        .args(["-c", READ])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run pyarrow: {e}"));
+    assert!(
+        output.status.success(),
+        "pyarrow cannot read {}:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    messages(&output.stdout)
+}
+
+/// The Python of the venv holding pyarrow, installed once per test process.
+fn pyarrow_python() -> &'static std::path::Path {
+    static PYTHON: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let output = std::process::Command::new(root.join("scripts/peer"))
+            .arg("tap-jsonl")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run scripts/peer tap-jsonl: {e}"));
+        assert!(
+            output.status.success(),
+            "scripts/peer tap-jsonl failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let bin = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        std::path::Path::new(&bin).join("python")
+    })
+}
+
+/// Loads each of [`sdk_fixtures`] into `target` twice: as its BATCH message, and as RECORDs
+/// of the rows the files hold decoded independently ([`Fixture::rows`]). Both runs must
+/// succeed and acknowledge the state, the destinations must be the same, and `check` gets
+/// the BATCH load's destination with the expected rows, for what only this target can tell.
+///
+/// # Panics
+/// When a run fails or the loads differ.
+pub fn assert_sdk_fixtures_load(target: &Target, check: impl Fn(&Dest, &Fixture, &[Value])) {
+    for fixture in sdk_fixtures() {
+        let rows = fixture.rows();
+        let want = match fixture.stream {
+            "continents" => 7,
+            "countries" => 250,
+            "testfile" => 24,
+            _ => 4,
+        };
+        assert_eq!(rows.len(), want, "{}: rows decoded", fixture.stream);
+        let records = target.dest();
+        let input = fixture.record_input(&rows);
+        let output = target.run_stdin(records.config(&json!({})), &input);
+        crate::assert_loaded(&output, &input);
+        let expected = (target.dump)(&records.out()).expect("the RECORD load reads back");
+
+        let batches = target.dest();
+        let input = fixture.batch_input();
+        let output = target.run_stdin(batches.config(&json!({})), &input);
+        crate::assert_loaded(&output, &input);
+        let got = (target.dump)(&batches.out()).expect("the BATCH load reads back");
+        assert_eq!(
+            got, expected,
+            "{}: {}: the BATCH load differs from the RECORD load of the rows pyarrow read",
+            target.bin, fixture.stream
+        );
+        check(&batches, &fixture, &rows);
+    }
 }
