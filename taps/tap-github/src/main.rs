@@ -9,7 +9,9 @@ mod records;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use singer_sdk::rest::{Bearer, Cassette, NextUrl, Request, RestClient, RestStream, Selector};
+use singer_sdk::rest::{
+    Bearer, Cassette, Concurrency, NextUrl, Request, RestClient, RestStream, Selector,
+};
 use singer_sdk::stream::{Context, SyncContext};
 use singer_sdk::tap::{Streams, Tap};
 use singer_sdk::{Error, Result, Settings};
@@ -29,7 +31,8 @@ struct Config {
     #[serde(default = "default_api_url")]
     #[setting(default = "https://api.github.com")]
     api_url: String,
-    /// How many repositories (and issues' comments) sync at once.
+    /// How many repositories (and issues' comments) sync at once, and how many requests may be
+    /// in flight: each 429 halves that, successes grow it back.
     #[serde(default = "one")]
     #[setting(default = 1)]
     #[schema(minimum = 1)]
@@ -125,12 +128,14 @@ impl Tap for TapGithub {
 }
 
 /// The one client every stream shares: base URL, user agent, GitHub's media type, the
-/// token, and a cassette when `TAP_GITHUB_CASSETTE` names one.
+/// token, at most `max_concurrency` requests in flight (halved on a 429), and a cassette when
+/// `TAP_GITHUB_CASSETTE` names one.
 fn client(config: &Config) -> Result<RestClient> {
     let mut builder = RestClient::builder(config.api_url.trim_end_matches('/'))
         .user_agent(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
         .header("Accept", "application/vnd.github+json")
-        .header("X-GitHub-Api-Version", "2022-11-28");
+        .header("X-GitHub-Api-Version", "2022-11-28")
+        .concurrency(Concurrency::new(config.max_concurrency));
     if let Some(token) = &config.auth_token {
         builder = builder.auth(Bearer::new(token.as_str()));
     }

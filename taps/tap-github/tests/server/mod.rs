@@ -1,12 +1,15 @@
 //! A GitHub-shaped API on loopback: repositories, issues, comments, pull requests and
 //! releases of two repositories, in pages of two with `Link` headers, rate-limit headers on
 //! every response, and faults: the first pull-request request of a repository gets a 429
-//! with `Retry-After`, the first release request a 502, and a wrong token a 401.
+//! with `Retry-After`, the first release request a 502, and a wrong token a 401. A [`Fault`]
+//! adds one more (an exhausted rate limit, slow repositories and a 429, a body that is not
+//! JSON, a `Link` loop, a 403).
 
 #![allow(dead_code)] // each test file uses a part
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
@@ -16,22 +19,48 @@ pub(crate) const TOKEN: &str = "ghp_good_token_123";
 
 const PAGE: usize = 2;
 
+/// How long [`Fault::Slow`] holds each repository request.
+pub(crate) const HELD: Duration = Duration::from_millis(500);
+
+/// A fault on top of the usual ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Fault {
+    #[default]
+    None,
+    /// The first response says `X-RateLimit-Remaining: 0`, the window resetting at the Unix
+    /// second after next (one to two seconds ahead).
+    Exhausted,
+    /// Any `acme/*` repository exists, and `/repos/{owner}/{repo}` is answered [`HELD`] late,
+    /// except the fifth request: an immediate 429 with `Retry-After: 0`.
+    Slow,
+    /// `acme/rockets`' releases come back `200 OK` with an HTML page.
+    NotJson,
+    /// `acme/rockets`' releases have a `Link` to the page itself as the next page.
+    LinkLoop,
+    /// Every request gets a 403: the token lacks access.
+    Forbidden,
+}
+
 /// The running server and what it was asked.
 pub(crate) struct GitHub {
     pub(crate) server: MockServer,
     hits: Arc<Mutex<HashMap<String, usize>>>,
-    log: Arc<Mutex<Vec<String>>>,
+    log: Arc<Mutex<Vec<(String, Instant)>>>,
 }
 
 impl GitHub {
     pub(crate) async fn start() -> GitHub {
+        GitHub::with(Fault::None).await
+    }
+
+    pub(crate) async fn with(fault: Fault) -> GitHub {
         let server = MockServer::start().await;
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let log: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
         let (h, l) = (Arc::clone(&hits), Arc::clone(&log));
         let base = server.uri();
         Mock::given(any())
-            .respond_with(move |request: &Request| respond(&base, request, &h, &l))
+            .respond_with(move |request: &Request| respond(&base, fault, request, &h, &l))
             .mount(&server)
             .await;
         GitHub { server, hits, log }
@@ -48,20 +77,41 @@ impl GitHub {
 
     /// Every request's path and query, in order.
     pub(crate) fn requests(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
+    /// When each request whose path starts with `prefix` arrived, in order.
+    pub(crate) fn arrivals(&self, prefix: &str) -> Vec<Instant> {
+        let log = self.log.lock().unwrap();
+        log.iter()
+            .filter(|(r, _)| r.starts_with(prefix))
+            .map(|&(_, at)| at)
+            .collect()
     }
 }
 
 fn respond(
     base: &str,
+    fault: Fault,
     request: &Request,
     hits: &Mutex<HashMap<String, usize>>,
-    log: &Mutex<Vec<String>>,
+    log: &Mutex<Vec<(String, Instant)>>,
 ) -> ResponseTemplate {
     let path = request.url.path().to_owned();
-    log.lock()
-        .unwrap()
-        .push(format!("{path}?{}", request.url.query().unwrap_or("")));
+    let arrived = Instant::now();
+    let nth = {
+        let mut log = log.lock().unwrap();
+        log.push((
+            format!("{path}?{}", request.url.query().unwrap_or("")),
+            arrived,
+        ));
+        log.len()
+    };
     let count = {
         let mut hits = hits.lock().unwrap();
         let n = hits.entry(path.clone()).or_default();
@@ -72,6 +122,12 @@ fn respond(
         .headers
         .get("authorization")
         .and_then(|v| v.to_str().ok());
+    if fault == Fault::Forbidden {
+        return ResponseTemplate::new(403).set_body_json(json!({
+            "message": "Resource not accessible by personal access token",
+            "documentation_url": "https://docs.github.com/rest"
+        }));
+    }
     if auth != Some(&format!("Bearer {TOKEN}")) {
         return ResponseTemplate::new(401)
             .set_body_json(json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}));
@@ -80,7 +136,21 @@ fn respond(
     let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (items, paged) = match segments.as_slice() {
+        ["repos", owner, repo] if fault == Fault::Slow && *owner == "acme" => {
+            if nth == 5 {
+                return ResponseTemplate::new(429)
+                    .insert_header("Retry-After", "0")
+                    .set_body_json(json!({"message": "secondary rate limit"}));
+            }
+            return ok(repository(owner, repo)).set_delay(HELD);
+        }
         ["repos", owner, repo] if repo_exists(owner, repo) => {
+            if fault == Fault::Exhausted && nth == 1 {
+                let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+                return ok(repository(owner, repo))
+                    .insert_header("X-RateLimit-Remaining", "0")
+                    .insert_header("X-RateLimit-Reset", (now.as_secs() + 2).to_string());
+            }
             return ok(repository(owner, repo));
         }
         ["repos", owner, repo, "issues"] if repo_exists(owner, repo) => {
@@ -103,6 +173,16 @@ fn respond(
             (pulls(repo), true)
         }
         ["repos", owner, repo, "releases"] if repo_exists(owner, repo) => {
+            if *repo == "rockets" && fault == Fault::NotJson {
+                return ResponseTemplate::new(200)
+                    .insert_header("Content-Type", "text/html")
+                    .set_body_string("<!DOCTYPE html><html><body>Unicorn! This page is taking too long to load.</body></html>");
+            }
+            if *repo == "rockets" && fault == Fault::LinkLoop {
+                let itself = with_page(base, &request.url, page);
+                return ok(Value::Array(releases(repo)))
+                    .insert_header("Link", format!(r#"<{itself}>; rel="next""#));
+            }
             if count == 1 {
                 return ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>");
             }
@@ -159,8 +239,16 @@ fn repo_exists(owner: &str, repo: &str) -> bool {
     owner == "acme" && (repo == "rockets" || repo == "anvils")
 }
 
+/// `rockets` 1, `anvils` 2, `poolN` 100 + N.
 fn repo_id(repo: &str) -> i64 {
-    if repo == "rockets" { 1 } else { 2 }
+    match repo {
+        "rockets" => 1,
+        "anvils" => 2,
+        other => other
+            .trim_start_matches("pool")
+            .parse::<i64>()
+            .map_or(0, |n| 100 + n),
+    }
 }
 
 fn user(login: &str) -> Value {
