@@ -114,6 +114,19 @@ pub(crate) fn substitute_tmpdir(value: &Value, dir: &Path) -> Value {
     }
 }
 
+/// The records of one BATCH manifest entry (a `file://` URL or a path) in a BATCH message's
+/// `encoding`, as the tap checks read them; the fixture target loads BATCH messages with it.
+///
+/// # Errors
+/// Why the file cannot be read or decoded.
+#[doc(hidden)]
+pub fn read_batch_file(
+    entry: &str,
+    encoding: &Value,
+) -> std::result::Result<Vec<serde_json::Map<String, Value>>, String> {
+    tap::read_batch_file(entry, encoding)
+}
+
 /// An error and its causes on one line: `a: b: c`.
 pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();

@@ -121,6 +121,37 @@ fn readme_lists_every_check() -> Result<(), Failed> {
     }
 }
 
+/// The README is the package's long description on PyPI, where relative links break: every
+/// link is absolute, and those into this repository (`CARGO_PKG_REPOSITORY`) name a path that
+/// exists.
+fn readme_links_are_absolute() -> Result<(), Failed> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(here.join("README.md")).map_err(|e| e.to_string())?;
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    let mut bad = Vec::new();
+    for rest in readme.split("](").skip(1) {
+        let link = rest.split(')').next().unwrap_or_default();
+        if !link.starts_with("https://") && !link.starts_with("http://") {
+            bad.push(format!("{link}: not absolute"));
+        } else if let Some(path) = link.strip_prefix(repository) {
+            let path = path
+                .strip_prefix("/blob/main/")
+                .or_else(|| path.strip_prefix("/tree/main/"));
+            let exists = path.is_some_and(|p| here.join("../..").join(p).exists());
+            if !exists {
+                bad.push(format!(
+                    "{link}: no such file on branch main of this repository"
+                ));
+            }
+        }
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("README.md links: {bad:?}").into())
+    }
+}
+
 fn scenario_copies_match_shared() -> Result<(), Failed> {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/conformance/singer-sdk-streams");
@@ -396,38 +427,108 @@ fn bad_input_to_the_harness() -> Result<(), Failed> {
     if start.elapsed() > Duration::from_secs(20) {
         return Err(format!("a hung tap took {:?}", start.elapsed()).into());
     }
-    for flood in ["lines", "bytes"] {
-        let args = [
+    flooding_connectors(&good, &dir.path().display().to_string())
+}
+
+/// A connector flooding stdout (`FIXTURE_FLOOD=lines` or `bytes`), the checks run on it, and
+/// the `--max-output` given (`None`: the default).
+struct Flood {
+    kind: &'static str,
+    checks: &'static [&'static str],
+    flood: &'static str,
+    max_output: Option<&'static str>,
+}
+
+/// Connectors flooding stdout (`FIXTURE_FLOOD`) are stopped at `--max-output` (1 MiB here) and
+/// at the default 128 MiB, their checks failing saying so, with no hang and no crash.
+fn flooding_connectors(tap_config: &str, dir: &str) -> Result<(), Failed> {
+    let target_config = format!("{dir}/target.json");
+    std::fs::write(&target_config, r#"{"destination_path": "{tmpdir}"}"#)
+        .map_err(|e| e.to_string())?;
+    let mapper_config = format!("{dir}/mapper.json");
+    std::fs::write(&mapper_config, "{}").map_err(|e| e.to_string())?;
+    let flood = |kind, checks, flood, max_output| Flood {
+        kind,
+        checks,
+        flood,
+        max_output,
+    };
+    let cases = [
+        flood(
             "tap",
-            "--config",
-            &good,
-            "--max-output",
-            "1",
-            "--suite",
-            "tap.sync.exit-success",
-            "--suite",
-            "tap.about.parses",
-            "--format",
-            "json",
-            "--",
-            FIXTURE_TAP,
-        ];
+            &["tap.sync.exit-success", "tap.about.parses"],
+            "lines",
+            Some("1"),
+        ),
+        flood(
+            "tap",
+            &["tap.sync.exit-success", "tap.about.parses"],
+            "bytes",
+            Some("1"),
+        ),
+        flood(
+            "target",
+            &["target.edge.empty-input", "target.state.last-relayed"],
+            "lines",
+            Some("1"),
+        ),
+        flood(
+            "mapper",
+            &["mapper.edge.empty-input", "mapper.state.in-order"],
+            "bytes",
+            Some("1"),
+        ),
+        // The default cap, without writing much more than it: under 2 s on a debug build.
+        flood("target", &["target.edge.empty-input"], "lines", None),
+    ];
+    for Flood {
+        kind,
+        checks,
+        flood,
+        max_output,
+    } in cases
+    {
+        let (config, fixture) = match kind {
+            "tap" => (tap_config, FIXTURE_TAP),
+            "target" => (target_config.as_str(), FIXTURE_TARGET),
+            _ => (mapper_config.as_str(), FIXTURE_MAPPER),
+        };
+        let start = std::time::Instant::now();
+        let mut args = vec![kind, "--config", config, "--format", "json"];
+        for check in checks {
+            args.extend(["--suite", check]);
+        }
+        if let Some(mib) = max_output {
+            args.extend(["--max-output", mib]);
+        }
+        args.extend(["--", fixture]);
         let (code, stdout, stderr) = cli_env(&args, &[("FIXTURE_FLOOD", flood)]);
-        no_trace("a flooding tap", &stderr)?;
-        let report: Value = serde_json::from_str(&stdout).map_err(|e| format!("{e}: {stdout}"))?;
+        let what = format!("a {kind} flooding stdout with {flood}");
+        if stderr.contains("panicked") || stderr.contains("backtrace") {
+            return Err(format!("{what}: a crash instead of a verdict: {stderr}").into());
+        }
+        let report: Value =
+            serde_json::from_str(&stdout).map_err(|e| format!("{what}: {e}: {stdout}"))?;
         let messages: Vec<&str> = report["checks"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|c| c["message"].as_str())
             .collect();
+        let limit = format!(
+            "wrote more than {} MiB to stdout",
+            max_output.unwrap_or("128")
+        );
         if code != Some(1)
-            || report["failed"] != 2
-            || !messages
-                .iter()
-                .all(|m| m.contains("wrote more than 1 MiB to stdout"))
+            || report["failed"] != checks.len()
+            || !messages.iter().all(|m| m.contains(&limit))
         {
-            return Err(format!("a tap flooding stdout with {flood}: {report}").into());
+            return Err(
+                format!("{what}: expected every check to fail with `{limit}`: {report}").into(),
+            );
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            return Err(format!("{what} took {:?}", start.elapsed()).into());
         }
     }
     Ok(())
@@ -460,6 +561,7 @@ fn main() -> std::process::ExitCode {
         ),
         Trial::test("scenario_copies_match_shared", scenario_copies_match_shared),
         Trial::test("readme_lists_every_check", readme_lists_every_check),
+        Trial::test("readme_links_are_absolute", readme_links_are_absolute),
         Trial::test("cli_exit_codes_and_formats", cli_exit_codes_and_formats),
         Trial::test("hung_connectors_fail_in_time", hung_connectors_fail_in_time),
         Trial::test("bad_input_to_the_harness", bad_input_to_the_harness),

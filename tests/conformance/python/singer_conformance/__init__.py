@@ -116,6 +116,11 @@ class CheckFailed(Exception):
     """A conformance check failed."""
 
 
+class _HarnessError(Exception):
+    """singer-conformance itself could not run (a command that does not exist, a config file
+    that does not parse): reported once, on the first item, and the session stops."""
+
+
 class _Runner:
     """Runs the selected checks once, in one harness process, and keeps the verdicts."""
 
@@ -131,7 +136,9 @@ class _Runner:
         if self.verdicts is None and self.error is None:
             self._run([item.name for item in session.items if isinstance(item, CheckItem)])
         if self.error is not None:
-            raise CheckFailed(self.error)
+            # One failure saying why, not one per check: the session stops after this item.
+            session.shouldfail = "singer-conformance could not run the checks (see the failure above)"
+            raise _HarnessError(self.error)
         return self.verdicts.get(check_id)
 
     def _run(self, ids):
@@ -175,6 +182,8 @@ class CheckItem(pytest.Item):
             raise CheckFailed(message or status)
 
     def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, _HarnessError):
+            return str(excinfo.value)
         if isinstance(excinfo.value, CheckFailed):
             return f"FAIL {self.name}: {excinfo.value}\n    checks that {self.check['what']}"
         return super().repr_failure(excinfo)

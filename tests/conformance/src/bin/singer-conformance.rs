@@ -47,7 +47,8 @@ enum Command {
     /// Run the target suites on the target started by the command after `--`.
     Target {
         /// Shell command printing the ids loaded into stream `conformance_kill` (one integer or
-        /// JSON object with `id` per line); runs with SINGER_CONFORMANCE_DIR set.
+        /// JSON object with `id` per line); runs with SINGER_CONFORMANCE_DIR set. Read by
+        /// target.state.after-commit, target.batch.honoured and target.stream-maps.alias.
         #[arg(long)]
         verify: Option<String>,
         /// Seconds to wait for a STATE acknowledgement while input stays open.

@@ -12,6 +12,8 @@ use serde_json::{Map, Value, json};
 
 mod columnar;
 
+pub(crate) use columnar::write as parquet_file;
+
 use super::{Context, Msg, Output};
 use crate::check::{Check, CheckInfo, Outcome, Verdict, fail, skip};
 use crate::json;
@@ -136,8 +138,8 @@ fn local_path(entry: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(entry))
 }
 
-/// The records of one batch file.
-fn read(entry: &str, encoding: &Value) -> FileRecords {
+/// The records of one batch file: a `file://` URL or a path, in `encoding` (a BATCH message's).
+pub(crate) fn read(entry: &str, encoding: &Value) -> FileRecords {
     let path = local_path(entry)?;
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read it ({e})"))?;
     // singer-sdk tells compression by the file's first bytes as much as by `compression`.

@@ -28,6 +28,7 @@ use crate::process::{self, Run};
 use crate::report::Kind;
 use crate::suite::{self, Connector, Suite, Workdir};
 
+pub(crate) use batch::{parquet_file, read as read_batch_file};
 pub(crate) use output::{Msg, Output, parse};
 
 /// A tap under test: how to start it and the files to give it.

@@ -109,7 +109,12 @@ fn missing(
     }
 }
 
-fn loaded(context: &Context, scratch: &Scratch, verify: &Verify) -> Result<BTreeSet<i64>, Outcome> {
+/// The ids the verify hook finds in stream [`STREAM`] of the scratch's destination.
+pub(super) fn loaded(
+    context: &Context,
+    scratch: &Scratch,
+    verify: &Verify,
+) -> Result<BTreeSet<i64>, Outcome> {
     match verify {
         Verify::Function(f) => f(&scratch.dir)
             .map(|ids| ids.into_iter().collect())

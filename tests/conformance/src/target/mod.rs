@@ -1,6 +1,7 @@
 //! The target suites: a [`Target`] to test, how to verify what it loaded, and the context its
 //! checks share.
 
+mod claims;
 pub(crate) mod edge;
 mod evolution;
 mod kill;
@@ -68,6 +69,7 @@ impl Suite for TargetSuite {
                 kill::CHECKS,
                 evolution::CHECKS,
                 edge::CHECKS,
+                claims::CHECKS,
             ]));
             all
         })
@@ -86,7 +88,9 @@ impl Suite for TargetSuite {
 /// How the harness learns which records a target loaded, after it was killed: the destination is
 /// opaque to a black box, so the caller says how to read it.
 ///
-/// Records of the kill check belong to stream `conformance_kill` and have an integer key `id`.
+/// Records of the checks that read the destination (`target.state.after-commit`,
+/// `target.batch.honoured`, `target.stream-maps.alias`) belong to stream `conformance_kill`
+/// and have an integer key `id`; each check loads into a fresh `{tmpdir}`.
 #[derive(Clone)]
 pub enum Verify {
     /// A shell command (`sh -c`), run with `SINGER_CONFORMANCE_DIR` (the check's `{tmpdir}`) and
@@ -111,7 +115,8 @@ impl fmt::Debug for Verify {
 }
 
 impl Target {
-    /// How to list the records loaded into the destination (used by `target.state.after-commit`).
+    /// How to list the records loaded into the destination (used by `target.state.after-commit`,
+    /// `target.batch.honoured` and `target.stream-maps.alias`).
     #[must_use]
     pub fn verify(mut self, verify: Verify) -> Self {
         self.suite.verify = Some(verify);
@@ -160,11 +165,9 @@ impl Context {
         self.feed(&scratch, input)
     }
 
-    /// Whether the target validates records: `--about` declares `validate-records` and the
-    /// config does not turn `validate_records` off. `None` when `--about` gives no answer.
-    pub(crate) fn validates(&self) -> Option<bool> {
-        let about = self
-            .about
+    /// What `--about --format json` prints, if it exits 0 with JSON.
+    pub(crate) fn about(&self) -> Option<&Value> {
+        self.about
             .get_or_init(|| {
                 let args = ["--about".into(), "--format".into(), "json".into()];
                 let run =
@@ -173,12 +176,19 @@ impl Context {
                     .then(|| serde_json::from_slice(&run.stdout).ok())
                     .flatten()
             })
-            .as_ref()?;
-        let declared = about
-            .get("capabilities")?
-            .as_array()?
-            .iter()
-            .any(|c| c == "validate-records");
+            .as_ref()
+    }
+
+    /// Whether `--about` lists `capability`; `None` when `--about` gives no capability list.
+    pub(crate) fn claims(&self, capability: &str) -> Option<bool> {
+        let listed = self.about()?.get("capabilities")?.as_array()?;
+        Some(listed.iter().any(|c| c == capability))
+    }
+
+    /// Whether the target validates records: `--about` declares `validate-records` and the
+    /// config does not turn `validate_records` off. `None` when `--about` gives no answer.
+    pub(crate) fn validates(&self) -> Option<bool> {
+        let declared = self.claims("validate-records")?;
         Some(declared && self.target.config.get("validate_records") != Some(&Value::Bool(false)))
     }
 }

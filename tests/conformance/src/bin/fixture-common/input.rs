@@ -1,14 +1,20 @@
 //! What the fixture target and mapper share: their config file and the Singer lines they read
-//! from stdin, with the edge-check breaks (`<suite>.edge.<name>`) that read them wrongly.
+//! from stdin, with the edge-check breaks (`<suite>.edge.<name>`) that read them wrongly, and
+//! the misbehaviours set by environment variables: `FIXTURE_HANG=1` (hang before reading the
+//! config) and `FIXTURE_FLOOD=lines` or `bytes` (write to stdout without end instead).
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Write};
 
 use serde_json::Value;
 
-/// The config named by `args` (`--config FILE`); first hangs for an hour under `FIXTURE_HANG`.
+/// The config named by `args` (`--config FILE`); first hangs for an hour under `FIXTURE_HANG`,
+/// or floods stdout under `FIXTURE_FLOOD`.
 pub(crate) fn config(args: &[String]) -> Result<Value, String> {
     if std::env::var_os("FIXTURE_HANG").is_some() {
         std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+    if let Some(kind) = std::env::var_os("FIXTURE_FLOOD") {
+        flood(kind == "bytes");
     }
     let path = args.get(1).ok_or("--config needs a file")?;
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
@@ -56,4 +62,18 @@ pub(crate) fn messages(
         };
         each(message).map_err(|e| format!("line {number}: {e}"))?;
     }
+}
+
+/// Writes to stdout without reading stdin, until the reader goes away: STATE lines, or with
+/// `bytes` one line without end, so tests show that the harness stops a flooding connector.
+fn flood(bytes: bool) -> ! {
+    let line = if bytes {
+        "x"
+    } else {
+        "{\"type\": \"STATE\", \"value\": {\"flood\": true}}\n"
+    };
+    let chunk = line.repeat((1 << 16) / line.len());
+    let mut out = io::stdout().lock();
+    while out.write_all(chunk.as_bytes()).is_ok() {}
+    std::process::exit(1)
 }

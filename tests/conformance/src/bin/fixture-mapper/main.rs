@@ -4,7 +4,7 @@
 //! RECORD and ACTIVATE_VERSION messages. It rejects lines that are not UTF-8 or not JSON and
 //! RECORDs before their SCHEMA. `FIXTURE_BREAK=<check id>` makes it break exactly the rule that
 //! check verifies; `--list-breaks` prints the ids it can break. `FIXTURE_HANG=1` makes it hang
-//! without reading its input.
+//! without reading its input, `FIXTURE_FLOOD=lines` (or `bytes`) write to stdout without end.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};

@@ -1,8 +1,12 @@
 //! `fixture-target`: a small well-behaved Singer target the harness's own tests run every check
 //! on. It validates records, appends them to `<destination_path>/<stream>.jsonl` unbuffered and
-//! acknowledges each STATE right after. `FIXTURE_BREAK=<check id>` makes it break exactly the
-//! rule that check verifies; `--list-breaks` prints the ids it can break. `FIXTURE_HANG=1` makes
-//! it hang without reading its input.
+//! acknowledges each STATE right after. It loads the records of BATCH messages (local JSON
+//! Lines or parquet files) like RECORDs, and applies singer-sdk `stream_maps` of the forms
+//! `__alias__`, `__key_properties__`, `"<property>": "<other property>"` (a copy) and
+//! `"<property>": null` or `"__NULL__"` (removed). `FIXTURE_BREAK=<check id>` makes it break
+//! exactly the rule that check verifies; `--list-breaks` prints the ids it can break.
+//! `FIXTURE_HANG=1` makes it hang without reading its input, `FIXTURE_FLOOD=lines` (or `bytes`)
+//! write to stdout without end.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -49,6 +53,8 @@ const BREAKS: &[&str] = &[
     "target.edge.invalid-utf8",
     "target.edge.malformed-json",
     "target.edge.empty-input",
+    "target.batch.honoured",
+    "target.stream-maps.alias",
 ];
 
 fn main() -> ExitCode {
@@ -60,6 +66,7 @@ fn main() -> ExitCode {
         held: Vec::new(),
         unwritten: Vec::new(),
         destination: PathBuf::new(),
+        maps: HashMap::new(),
     };
     match fixture.main(&std::env::args().skip(1).collect::<Vec<_>>()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -87,6 +94,78 @@ struct Fixture {
     /// `target.state.after-commit`: records kept in memory until the end.
     unwritten: Vec<(String, Value)>,
     destination: PathBuf,
+    /// `stream_maps`, by input stream.
+    maps: HashMap<String, StreamMap>,
+}
+
+/// One stream's map: its new name and key, and per property either the property it copies
+/// or `None` (removed), in config order.
+struct StreamMap {
+    alias: Option<String>,
+    keys: Option<Value>,
+    properties: Vec<(String, Option<String>)>,
+}
+
+impl StreamMap {
+    /// `target.stream-maps.alias` breaks it: only `__alias__` is applied.
+    fn parse(stream: &str, map: &Value, alias_only: bool) -> Result<StreamMap, String> {
+        let map = map
+            .as_object()
+            .ok_or_else(|| format!("stream map `{stream}` is not an object"))?;
+        let mut parsed = StreamMap {
+            alias: None,
+            keys: None,
+            properties: Vec::new(),
+        };
+        for (key, value) in map {
+            match (key.as_str(), value) {
+                ("__alias__", Value::String(alias)) => parsed.alias = Some(alias.clone()),
+                _ if alias_only => {}
+                ("__key_properties__", keys) => parsed.keys = Some(keys.clone()),
+                (_, Value::Null) => parsed.properties.push((key.clone(), None)),
+                (_, Value::String(s)) if s == "__NULL__" => {
+                    parsed.properties.push((key.clone(), None));
+                }
+                (_, Value::String(from)) => {
+                    parsed.properties.push((key.clone(), Some(from.clone())));
+                }
+                _ => return Err(format!("stream map `{stream}`: `{key}` is not supported")),
+            }
+        }
+        Ok(parsed)
+    }
+
+    /// A SCHEMA or RECORD message of the stream, mapped.
+    fn apply(&self, mut message: Value) -> Value {
+        if let Some(alias) = &self.alias {
+            message["stream"] = json!(alias);
+        }
+        let field = if message["type"] == "SCHEMA" {
+            if let Some(keys) = &self.keys {
+                message["key_properties"] = keys.clone();
+            }
+            "/schema/properties"
+        } else {
+            "/record"
+        };
+        let original = message.pointer(field).cloned().unwrap_or_default();
+        if let Some(Value::Object(values)) = message.pointer_mut(field) {
+            for (name, from) in &self.properties {
+                match from {
+                    None => {
+                        values.remove(name);
+                    }
+                    Some(from) => {
+                        values.insert(
+                            name.clone(),
+                            original.get(from).cloned().unwrap_or_default(),
+                        );
+                    }
+                }
+            }
+        }
+        message
+    }
 }
 
 impl Fixture {
@@ -105,7 +184,7 @@ impl Fixture {
             }
             Some("--about") => {
                 let about = json!({"name": "fixture-target", "description": "Conformance fixture",
-                    "version": "0.1.0", "sdk_version": "0.1.0", "capabilities": ["about", "validate-records"],
+                    "version": "0.1.0", "sdk_version": "0.1.0", "capabilities": ["about", "validate-records", "batch", "stream-maps"],
                     "settings": {"type": "object", "properties": {"destination_path": {"type": "string"}},
                                  "required": ["destination_path"]}});
                 return write(&mut out, &about.to_string());
@@ -121,6 +200,13 @@ impl Fixture {
         self.destination = PathBuf::from(destination);
         std::fs::create_dir_all(&self.destination)
             .map_err(|e| format!("cannot create `{destination}`: {e}"))?;
+        if let Some(maps) = config.get("stream_maps").and_then(Value::as_object) {
+            let alias_only = self.is("target.stream-maps.alias");
+            for (stream, map) in maps {
+                let map = StreamMap::parse(stream, map, alias_only)?;
+                self.maps.insert(stream.clone(), map);
+            }
+        }
         let broken = self.broken.clone();
         let any = input::messages("target", &broken, |message| {
             if let Some(state) = self.pending.take() {
@@ -147,8 +233,31 @@ impl Fixture {
             .unwrap_or_default()
             .to_ascii_uppercase();
         let stream = message["stream"].as_str().unwrap_or_default().to_owned();
+        let mapped;
+        let (stream, message) = match self.maps.get(&stream) {
+            Some(map) if kind == "SCHEMA" || kind == "RECORD" => {
+                mapped = map.apply(message.clone());
+                let stream = mapped["stream"].as_str().unwrap_or_default().to_owned();
+                (stream, &mapped)
+            }
+            _ => (stream, message),
+        };
         match kind.as_str() {
             "SCHEMA" => self.schema(&stream, message),
+            "BATCH" if self.is("target.batch.honoured") => Ok(()),
+            "BATCH" => {
+                let entries = message["manifest"].as_array().cloned().unwrap_or_default();
+                for entry in entries {
+                    let entry = entry.as_str().ok_or("a manifest entry is not a string")?;
+                    let records = singer_conformance::read_batch_file(entry, &message["encoding"])
+                        .map_err(|e| format!("BATCH file `{entry}`: {e}"))?;
+                    for record in records {
+                        let message = json!({"type": "RECORD", "stream": stream, "record": record});
+                        self.handle(out, &message)?;
+                    }
+                }
+                Ok(())
+            }
             "RECORD" => {
                 self.seen_record = true;
                 let Some(known) = self.streams.get(&stream) else {

@@ -1,9 +1,15 @@
 //! Parquet batch files read back as JSON records, through the `parquet` and `arrow-json`
 //! crates: every row group must decode, and each row becomes the JSON object arrow writes for
-//! it (nulls kept as `null`).
+//! it (nulls kept as `null`). Also the other way, for the BATCH files the harness feeds
+//! targets: JSON records to a parquet file whose column types arrow infers from them.
 
+use std::sync::Arc;
+
+use arrow_json::ReaderBuilder;
+use arrow_json::reader::infer_json_schema_from_iterator;
 use arrow_json::writer::{JsonArray, WriterBuilder};
 use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
@@ -43,9 +49,40 @@ pub(super) fn records(data: Vec<u8>) -> FileRecords {
     }
 }
 
+/// A parquet file (uncompressed pages, one row group) holding `rows`, JSON objects whose
+/// values are scalars: integers become `Int64` columns, strings `Utf8`, all nullable.
+pub(crate) fn write(rows: &[Value]) -> Result<Vec<u8>, String> {
+    let why = |e: &dyn std::fmt::Display| format!("cannot write a parquet file ({e})");
+    let schema =
+        Arc::new(infer_json_schema_from_iterator(rows.iter().map(Ok)).map_err(|e| why(&e))?);
+    let mut decoder = ReaderBuilder::new(schema.clone())
+        .build_decoder()
+        .map_err(|e| why(&e))?;
+    decoder.serialize(rows).map_err(|e| why(&e))?;
+    let mut file = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut file, schema, None).map_err(|e| why(&e))?;
+    if let Some(batch) = decoder.flush().map_err(|e| why(&e))? {
+        writer.write(&batch).map_err(|e| why(&e))?;
+    }
+    writer.close().map_err(|e| why(&e))?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::records;
+    use serde_json::json;
+
+    use super::{records, write};
+
+    #[test]
+    fn written_parquet_files_read_back_as_the_same_records() {
+        let rows: Vec<_> = (1..=3)
+            .map(|i| json!({"id": i, "payload": format!("row {i}")}))
+            .collect();
+        let back = records(write(&rows).unwrap()).unwrap();
+        let back: Vec<_> = back.into_iter().map(serde_json::Value::Object).collect();
+        assert_eq!(back, rows);
+    }
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
