@@ -77,7 +77,12 @@ fn binaries(work: &Path) -> Vec<Binary> {
         ),
         tap(
             "tap-rest",
-            json!({"api_url": "http://127.0.0.1:9", "streams": []}),
+            // One stream with its schema given, so that nothing is sampled from the API.
+            json!({"api_url": "http://127.0.0.1:9", "streams": [{
+                "name": "users",
+                "path": "/users",
+                "schema": {"type": "object", "properties": {"id": {"type": "integer"}}},
+            }]}),
         ),
         tap("tap-github", json!({"repositories": []})),
     ]
