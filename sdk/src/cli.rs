@@ -229,6 +229,7 @@ fn as_process<A: ConnectorArgs>(
     info: PackageInfo,
     body: impl FnOnce(&A) -> Result<()>,
 ) -> ExitCode {
+    without_huge_pages();
     let args = match parse_args::<A>(info, std::env::args_os()) {
         Ok(args) => args,
         Err(e) => {
@@ -247,6 +248,18 @@ fn as_process<A: ConnectorArgs>(
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// Turns transparent huge pages off for this process (Linux), before it has allocated much.
+///
+/// A connector's memory is many small allocations spread over a few threads. Where the
+/// kernel backs every aligned 2 MiB region with a huge page (`transparent_hugepage=always`,
+/// the default of several distributions), each thread's allocator regions become resident in
+/// 2 MiB steps: measured on target-postgres, peak RSS went from 36 to 66 MiB, and the run was
+/// 10 % slower. A kernel without the setting leaves things as they were.
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
 }
 
 /// The `--input` file, or stdin (itself, not its lock, so that the parallel load path can

@@ -253,12 +253,12 @@ pub fn validate(config: &Map<String, Value>, schema: &Value) -> Result<()> {
     let mut violations: Vec<String> = validator
         .iter_errors(&instance)
         .map(|error| {
-            let path = error.instance_path.to_string();
+            let path = error.instance_path().to_string();
             let setting = setting_path(&path);
             let message = if redactor.is_secret_path(&path) {
                 format!(
                     "invalid value (hidden: secret setting), failed `{}`",
-                    keyword(&error.schema_path.to_string())
+                    keyword(&error.schema_path().to_string())
                 )
             } else {
                 redactor.redact(&error.to_string())

@@ -16,7 +16,7 @@ fn assert_valid<T: Schema + Serialize>(value: &T) {
     let instance = serde_json::to_value(value).unwrap();
     let errors: Vec<String> = validator
         .iter_errors(&instance)
-        .map(|error| format!("{error} at {}", error.instance_path))
+        .map(|error| format!("{error} at {}", error.instance_path()))
         .collect();
     assert!(
         errors.is_empty(),

@@ -39,8 +39,9 @@ pub struct LoadSummary {
 }
 
 /// A stream's buffer is written once its records came in this many bytes of input, whatever
-/// `batch_size_rows` says: parsed records take several times their JSON size in memory, and
-/// this keeps a target's memory flat and small (two batches per stream at most are held).
+/// `batch_size_rows` says, unless the target sets [`Target::BATCH_BYTES`]: parsed records take
+/// several times their JSON size in memory, and this keeps a target's memory flat and small
+/// (two batches per stream at most are held).
 pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 
 /// Reads Singer messages from `input` and loads them through the target's sinks, writing
@@ -58,7 +59,7 @@ pub fn load<T: Target, R: BufRead + Send, W: Write>(
     out: &mut MessageWriter<W>,
 ) -> Result<LoadSummary> {
     load_with(target, options, mapper, out, |run, out, mapper| {
-        if options.workers > 1 {
+        if options.workers_for::<T>() > 1 {
             run.read_parallel(input, out, mapper)
         } else {
             run.read_all(&mut MessageReader::new(input), out, mapper)
@@ -81,7 +82,7 @@ pub fn load_owned<T: Target, R: BufRead + Send + 'static, W: Write>(
     out: &mut MessageWriter<W>,
 ) -> Result<LoadSummary> {
     load_with(target, options, mapper, out, |run, out, mapper| {
-        if options.workers > 1 {
+        if options.workers_for::<T>() > 1 {
             run.read_parallel_owned(input, out, mapper)
         } else {
             run.read_all(&mut MessageReader::new(input), out, mapper)
@@ -443,7 +444,7 @@ impl<T: Target> Loader<'_, T> {
         slot.count += 1;
         self.oldest.get_or_insert_with(Instant::now);
         self.summary.records += 1;
-        if slot.buffer.len() >= self.options.batch_size_rows || slot.buffer_bytes >= MAX_BATCH_BYTES
+        if slot.buffer.len() >= self.options.batch_size_rows || slot.buffer_bytes >= T::BATCH_BYTES
         {
             self.drain(stream, false)?;
         }

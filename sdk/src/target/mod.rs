@@ -73,6 +73,18 @@ pub trait Target: Sized + Send + Sync + 'static {
     /// The per-stream writer.
     type Sink: Sink;
 
+    /// A stream's records are handed to its sink once they came in this many bytes of input
+    /// (or `batch_size_rows` records, whichever comes first). The default,
+    /// [`MAX_BATCH_BYTES`], keeps memory small; raise it where every batch has a fixed cost,
+    /// such as a database transaction's commit. Up to two batches per stream are held parsed,
+    /// at several times their input size each.
+    const BATCH_BYTES: usize = MAX_BATCH_BYTES;
+
+    /// The cores this target's sinks (and the server they drive, when it shares the machine)
+    /// keep busy: unless the `workers` setting says otherwise, input is parsed on the
+    /// machine's cores less these (at least one). The default, 0, parses on every core.
+    const SINK_CORES: usize = 0;
+
     /// The capabilities `--about` reports; add to [`Capabilities::target`] what the target
     /// does beyond it.
     #[must_use]

@@ -57,8 +57,9 @@ pub struct TargetOptions {
     /// How many sinks may write at once.
     pub max_parallelism: usize,
     /// How many threads parse and check input lines (1: the calling thread reads, parses
-    /// and checks line by line).
-    pub workers: usize,
+    /// and checks line by line); `None` when the settings leave it to the machine: see
+    /// [`workers_for`](TargetOptions::workers_for).
+    pub workers: Option<usize>,
     /// Where BATCH files are read with which object store options (`batch_config.storage`).
     pub batch_storage: Option<StorageConfig>,
 }
@@ -196,12 +197,19 @@ impl From<Declared> for TargetOptions {
                 .max_parallelism
                 .filter(|n| *n > 0)
                 .unwrap_or(MAX_PARALLELISM),
-            workers: declared
-                .workers
-                .filter(|n| *n > 0)
-                .unwrap_or_else(default_workers),
+            workers: declared.workers.filter(|n| *n > 0),
             batch_storage: declared.batch_config.map(|config| config.storage),
         }
+    }
+}
+
+impl TargetOptions {
+    /// The parse threads of target `T`: the `workers` setting, else the machine's cores less
+    /// [`Target::SINK_CORES`] (at least 1).
+    #[must_use]
+    pub fn workers_for<T: super::Target>(&self) -> usize {
+        self.workers
+            .unwrap_or_else(|| default_workers().saturating_sub(T::SINK_CORES).max(1))
     }
 }
 
@@ -223,9 +231,9 @@ mod tests {
         assert_eq!(options.batch_size_rows, 2);
         assert!(!options.validate_records);
         assert_eq!(options.batch_wait_limit, Duration::from_millis(500));
-        assert_eq!(options.workers, default_workers());
+        assert_eq!(options.workers, None);
         let one = TargetOptions::from_config(json!({"workers": 1}).as_object().unwrap()).unwrap();
-        assert_eq!(one.workers, 1);
+        assert_eq!(one.workers, Some(1));
         let defaults = TargetOptions::default();
         assert_eq!(defaults.batch_size_rows, 10_000);
         assert!(defaults.validate_records && defaults.process_activate_version_messages);

@@ -84,8 +84,8 @@ impl RecordCheck {
         let record = Value::Object(record);
         if let Some(validator) = self.validator.as_ref().filter(|v| !v.is_valid(&record)) {
             if let Some(error) = validator.iter_errors(&record).next() {
-                let path = error.instance_path.to_string();
-                let rule = error.schema_path.to_string();
+                let path = error.instance_path().to_string();
+                let rule = error.schema_path().to_string();
                 let rule = rule.rsplit('/').next().unwrap_or("");
                 return Err(format!(
                     "record of stream `{stream}` does not match its schema at `{}`: {error} (rule `{rule}`)",

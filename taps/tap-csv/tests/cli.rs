@@ -338,7 +338,7 @@ fn config_that_violates_the_schema() {
     assert_fails(
         &output,
         2,
-        "`files`: \"customers.csv\" is not of types \"array\", \"null\"",
+        "`files`: \"customers.csv\" is not of types \"null\", \"array\"",
     );
     assert!(
         stderr(&output).contains("`infer_sample_rows`: 0 is less than the minimum of 1"),

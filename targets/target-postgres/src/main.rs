@@ -28,6 +28,9 @@ impl Target for TargetPostgres {
     type Settings = Config;
     type Sink = TableSink;
 
+    const BATCH_BYTES: usize = singer_sdk::sql::postgres::BATCH_BYTES;
+    const SINK_CORES: usize = singer_sdk::sql::postgres::SINK_CORES;
+
     fn capabilities() -> Capabilities {
         Capabilities::target()
             .with(Capability::ActivateVersion)

@@ -24,6 +24,8 @@ pub(crate) struct Target{{ cookiecutter.destination_name }} {
 impl Target for Target{{ cookiecutter.destination_name }} {
     type Settings = Config;
     type Sink = TableSink;
+    const BATCH_BYTES: usize = singer_sdk::sql::postgres::BATCH_BYTES;
+    const SINK_CORES: usize = singer_sdk::sql::postgres::SINK_CORES;
 
     fn capabilities() -> Capabilities {
         Capabilities::target()

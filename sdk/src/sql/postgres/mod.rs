@@ -52,6 +52,17 @@ pub use loader::Loader;
 pub use settings::ConnectionSettings;
 pub use sink::TableSink;
 
+/// What a target on [`TableSink`] sets as [`Target::BATCH_BYTES`](crate::target::Target::BATCH_BYTES):
+/// every batch is a transaction whose commit waits for the server's disk, so batches of 1 MiB
+/// of input (four times the default) commit a quarter as often.
+pub const BATCH_BYTES: usize = 1024 * 1024;
+
+/// What a target on [`TableSink`] sets as [`Target::SINK_CORES`](crate::target::Target::SINK_CORES):
+/// encoding COPY rows and the server's work on them keep about one core busy. On 2 cores
+/// with the server on the same machine, parsing on one thread loaded 1M records about 10 %
+/// faster than on two, in half the memory.
+pub const SINK_CORES: usize = 1;
+
 /// What can go wrong talking to PostgreSQL.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

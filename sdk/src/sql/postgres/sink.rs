@@ -26,7 +26,7 @@ const DELETED_AT_COLUMN: &str = "_sdc_deleted_at";
 /// The per-connection staging table.
 const STAGING: &str = "pg_temp._singer_staging";
 /// COPY data is sent in chunks of about this many bytes.
-const CHUNK_BYTES: usize = 1 << 20;
+const CHUNK_BYTES: usize = 64 * 1024;
 /// After a direct `COPY` of a merge met keys already in the table, this many batches go
 /// through staging before the next direct try; the count doubles (up to
 /// [`DIRECT_BACKOFF_MAX`]) while tries keep meeting existing keys.
@@ -223,18 +223,8 @@ impl TableSink {
         }
     }
 
-    /// The records as COPY data, in chunks of about [`CHUNK_BYTES`].
-    fn encode(&mut self, records: &[Map<String, Value>]) -> Vec<Bytes> {
-        let mut chunks = Vec::new();
-        let mut chunk = Vec::with_capacity(CHUNK_BYTES.min(records.len() * 64 + 64));
-        let mut replaced = false;
-        for record in records {
-            replaced |= encode_row(&self.copy, record, &mut chunk);
-            if chunk.len() >= CHUNK_BYTES {
-                chunks.push(Bytes::from(std::mem::take(&mut chunk)));
-            }
-        }
-        chunks.push(Bytes::from(chunk));
+    /// Warns once per sink that NUL characters were replaced.
+    fn warn_nul(&mut self, replaced: bool) {
         if replaced && !self.warned_nul {
             self.warned_nul = true;
             tracing::warn!(
@@ -243,7 +233,6 @@ impl TableSink {
                 "Records hold NUL characters, which PostgreSQL text cannot: each became U+FFFD."
             );
         }
-        chunks
     }
 
     /// Writes the batch in one transaction. A merge first tries `COPY` straight into the
@@ -251,26 +240,27 @@ impl TableSink {
     /// upsert has to do; the primary key refuses a row whose key is there, the transaction
     /// is rolled back, and the batch goes through the staging table instead (as the next
     /// batches do, for a while).
-    fn write(&mut self, records: &[Map<String, Value>]) -> Result<u64> {
-        let chunks = self.encode(records);
-        let client = self.loader.client()?;
+    fn write(&mut self, records: Vec<Map<String, Value>>) -> Result<u64> {
+        let loader = Arc::clone(&self.loader);
+        let client = loader.client()?;
         let direct = match self.mode {
             Mode::Append => true,
             Mode::Merge => self.staged_before_direct == 0,
             Mode::UpdateInsert => false,
         };
-        if direct {
+        let mut rows = CopyRows::new(&self.copy, records, direct && self.mode == Mode::Merge);
+        let outcome = if direct {
             let sql = format!(
                 "COPY {} ({}) FROM STDIN",
                 self.table.qualified(&Postgres),
                 identifiers(&self.columns)
             );
             match transaction(&client, |client| {
-                client.copy_in(&sql, chunks.iter().cloned())
+                client.copy_in(&sql, std::iter::from_fn(|| rows.next_chunk()))
             }) {
                 Ok(copied) => {
                     self.direct_backoff = DIRECT_BACKOFF_MIN;
-                    return Ok(copied);
+                    Some(Ok(copied))
                 }
                 Err(e) if self.mode == Mode::Merge && e.is_unique_violation() => {
                     tracing::debug!(
@@ -281,23 +271,83 @@ impl TableSink {
                     );
                     self.staged_before_direct = self.direct_backoff;
                     self.direct_backoff = (self.direct_backoff * 2).min(DIRECT_BACKOFF_MAX);
+                    None
                 }
-                Err(e) => return Err(e),
+                Err(e) => Some(Err(e)),
+            }
+        } else {
+            None
+        };
+        let outcome = if let Some(outcome) = outcome {
+            outcome
+        } else {
+            self.staged_before_direct = self.staged_before_direct.saturating_sub(1);
+            let copy_sql = format!("COPY {STAGING} ({}) FROM STDIN", identifiers(&self.columns));
+            let create = format!(
+                "CREATE TEMP TABLE _singer_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+                self.table.qualified(&Postgres)
+            );
+            let merge = self.merge_sql();
+            let sent = std::mem::take(&mut rows.sent);
+            transaction(&client, |client| {
+                client.batch_execute(&create)?;
+                let copied = client.copy_in(
+                    &copy_sql,
+                    sent.into_iter()
+                        .chain(std::iter::from_fn(|| rows.next_chunk())),
+                )?;
+                client.batch_execute(&merge)?;
+                Ok(copied)
+            })
+        };
+        let replaced = rows.replaced;
+        self.warn_nul(replaced);
+        outcome
+    }
+}
+
+/// A batch's records turned into COPY data chunk by chunk, as the connection takes them, so
+/// that the server works on one chunk while the next is encoded, and each record is freed
+/// once encoded.
+struct CopyRows<'a> {
+    copy: &'a [CopyColumn],
+    records: std::vec::IntoIter<Map<String, Value>>,
+    /// The chunks handed out, kept when the batch may have to be sent again (a merge whose
+    /// direct `COPY` meets keys already in the table).
+    sent: Vec<Bytes>,
+    keep: bool,
+    /// Whether a NUL character was replaced.
+    replaced: bool,
+}
+
+impl<'a> CopyRows<'a> {
+    fn new(copy: &'a [CopyColumn], records: Vec<Map<String, Value>>, keep: bool) -> Self {
+        CopyRows {
+            copy,
+            records: records.into_iter(),
+            sent: Vec::new(),
+            keep,
+            replaced: false,
+        }
+    }
+
+    /// The next chunk of about [`CHUNK_BYTES`], `None` after the last record.
+    fn next_chunk(&mut self) -> Option<Bytes> {
+        let mut chunk = Vec::new();
+        for record in self.records.by_ref() {
+            self.replaced |= encode_row(self.copy, &record, &mut chunk);
+            if chunk.len() >= CHUNK_BYTES {
+                break;
             }
         }
-        self.staged_before_direct = self.staged_before_direct.saturating_sub(1);
-        let copy_sql = format!("COPY {STAGING} ({}) FROM STDIN", identifiers(&self.columns));
-        let create = format!(
-            "CREATE TEMP TABLE _singer_staging (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
-            self.table.qualified(&Postgres)
-        );
-        let merge = self.merge_sql();
-        transaction(&client, |client| {
-            client.batch_execute(&create)?;
-            let copied = client.copy_in(&copy_sql, chunks)?;
-            client.batch_execute(&merge)?;
-            Ok(copied)
-        })
+        if chunk.is_empty() {
+            return None;
+        }
+        let chunk = Bytes::from(chunk);
+        if self.keep {
+            self.sent.push(chunk.clone());
+        }
+        Some(chunk)
     }
 }
 
@@ -321,10 +371,10 @@ impl Sink for TableSink {
         } else {
             last_per_key(batch.records, &self.key_properties)
         };
-        let copied = self.write(&records).map_err(|e| {
+        let count = records.len();
+        let copied = self.write(records).map_err(|e| {
             e.doing(&format!(
-                "cannot write {} records of stream `{}` to table `{}`",
-                records.len(),
+                "cannot write {count} records of stream `{}` to table `{}`",
                 self.stream,
                 shown(&self.table)
             ))

@@ -27,7 +27,7 @@ impl<T: Target> Loader<'_, T> {
     ) -> Result<()> {
         let published = self.start_publishing();
         let prep = self.prep(mapper.is_none());
-        let workers = self.options.workers;
+        let workers = self.options.workers_for::<T>();
         std::thread::scope(|scope| {
             let (outcomes, read) = pool::start(input, workers, prep, &published)?;
             std::thread::Builder::new()
@@ -50,7 +50,8 @@ impl<T: Target> Loader<'_, T> {
     ) -> Result<()> {
         let published = self.start_publishing();
         let prep = self.prep(mapper.is_none());
-        let (outcomes, read) = pool::start(input, self.options.workers, prep, &published)?;
+        let (outcomes, read) =
+            pool::start(input, self.options.workers_for::<T>(), prep, &published)?;
         std::thread::Builder::new()
             .name("read".to_owned())
             .spawn(read)

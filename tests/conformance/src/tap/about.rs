@@ -105,15 +105,13 @@ pub(crate) fn check_settings_schema(settings: &Value) -> Verdict {
         map.entry("$schema")
             .or_insert("http://json-schema.org/draft-07/schema#".into());
     }
-    match jsonschema::meta::try_validate(&schema) {
-        Err(e) => return Err(fail(format!("`settings` has an unknown `$schema`: {e}"))),
-        Ok(Err(e)) => {
-            return Err(fail(format!(
-                "`settings` is not a valid JSON Schema: {e} (at `settings{}`)",
-                e.schema_path_hint()
-            )));
-        }
-        Ok(Ok(())) => {}
+    let validator = jsonschema::meta::validator_for(&schema)
+        .map_err(|e| fail(format!("`settings` has an unknown `$schema`: {e}")))?;
+    if let Err(e) = validator.validate(&schema) {
+        return Err(fail(format!(
+            "`settings` is not a valid JSON Schema: {e} (at `settings{}`)",
+            e.schema_path_hint()
+        )));
     }
     let object_type = json::types(settings);
     if !object_type.is_empty() && !object_type.contains("object") {
@@ -128,7 +126,7 @@ trait PathHint {
 
 impl PathHint for jsonschema::ValidationError<'_> {
     fn schema_path_hint(&self) -> String {
-        self.instance_path.as_str().replace('/', ".")
+        self.instance_path().as_str().replace('/', ".")
     }
 }
 

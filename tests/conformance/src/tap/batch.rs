@@ -335,7 +335,7 @@ fn records_match_schema(context: &Context, _: &CheckInfo) -> Verdict {
                         "line {n}: a record in BATCH file {} of `{}` does not match its SCHEMA (line {schema_line}): {e} at `{}`",
                         json::excerpt(name),
                         batch.stream,
-                        e.instance_path.as_str()
+                        e.instance_path().as_str()
                     )));
                 }
             }

@@ -154,7 +154,7 @@ fn schemas_valid(context: &Context, draft: u8) -> Verdict {
             return Err(fail(format!(
                 "schema of `{}` is not valid Draft {draft}: {e} (at `{}`)",
                 entry.tap_stream_id,
-                e.instance_path.as_str()
+                e.instance_path().as_str()
             )));
         }
     }

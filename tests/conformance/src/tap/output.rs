@@ -185,7 +185,7 @@ impl Output {
                         first.get_or_insert_with(|| {
                             format!(
                                 "line {n}: RECORD of `{stream}` does not match its SCHEMA (line {schema_line}): {e} at `{}`",
-                                e.instance_path.as_str()
+                                e.instance_path().as_str()
                             )
                         });
                     }
