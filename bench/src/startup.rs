@@ -31,6 +31,10 @@ impl Mode {
     }
 }
 
+/// The name of the floor row: `true` (the coreutils binary), which does nothing, timed the
+/// same way, so the table shows what starting any process costs on the machine.
+const FLOOR: &str = "`true` (the floor: starting a process)";
+
 /// The medians of one binary, by mode; `None` when the binary was not built.
 pub(crate) struct Times {
     pub(crate) binary: &'static str,
@@ -101,7 +105,14 @@ pub(crate) fn measure(bin_dir: &Path, work: &Path, runs: usize) -> Result<Vec<Ti
     let binaries = binaries(work);
     let mut samples: Vec<[Vec<Duration>; 3]> =
         binaries.iter().map(|_| Default::default()).collect();
+    let mut floor = Vec::new();
     for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        let status = Command::new("true").current_dir(work).status()?;
+        floor.push(start.elapsed());
+        if !status.success() {
+            bail!("`true` exited with {status}");
+        }
         for (binary, samples) in binaries.iter().zip(&mut samples) {
             let bin = bin_dir.join(binary.name);
             if !bin.exists() {
@@ -142,6 +153,7 @@ pub(crate) fn measure(bin_dir: &Path, work: &Path, runs: usize) -> Result<Vec<Ti
             }
         }
     }
+    let floor = median(floor);
     Ok(binaries
         .iter()
         .zip(samples)
@@ -149,6 +161,10 @@ pub(crate) fn measure(bin_dir: &Path, work: &Path, runs: usize) -> Result<Vec<Ti
             binary: binary.name,
             medians: (!samples[0].is_empty()).then(|| samples.map(median)),
         })
+        .chain([Times {
+            binary: FLOOR,
+            medians: Some([floor; 3]),
+        }])
         .collect())
 }
 

@@ -65,6 +65,45 @@ pub struct Batch {
     pub batched_at: DateTime<Utc>,
 }
 
+/// Reads a record's fields in the order of a sink's columns: each name is checked first
+/// against the record's next field, so a record that holds its fields in that order (as
+/// taps emit them, in schema order) is read without a hash lookup per field; any other
+/// field is looked up by name.
+///
+/// ```
+/// use singer_sdk::sink::Fields;
+///
+/// let record = serde_json::json!({"id": 1, "name": "a"});
+/// let mut fields = Fields::new(record.as_object().unwrap());
+/// assert_eq!(fields.get("id"), Some(&1.into()));
+/// assert_eq!(fields.get("missing"), None);
+/// assert_eq!(fields.get("name"), Some(&"a".into()));
+/// ```
+#[derive(Debug)]
+pub struct Fields<'a> {
+    record: &'a Map<String, Value>,
+    next: std::iter::Peekable<serde_json::map::Iter<'a>>,
+}
+
+impl<'a> Fields<'a> {
+    /// Starts reading `record` from its first field.
+    #[must_use]
+    pub fn new(record: &'a Map<String, Value>) -> Self {
+        Fields {
+            record,
+            next: record.iter().peekable(),
+        }
+    }
+
+    /// The value of field `name`, if the record has it.
+    pub fn get(&mut self, name: &str) -> Option<&'a Value> {
+        match self.next.next_if(|(key, _)| *key == name) {
+            Some((_, value)) => Some(value),
+            None => self.record.get(name),
+        }
+    }
+}
+
 /// Writes one stream's records somewhere.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Singer sink",

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rusqlite::{ErrorCode, Transaction, params_from_iter};
 use serde_json::{Map, Value};
-use singer_sdk::sink::{Batch, Sink, StreamSchema};
+use singer_sdk::sink::{Batch, Fields, Sink, StreamSchema};
 use singer_sdk::sql::{Dialect, SqlType, Sqlite};
 use singer_sdk::target::{LoadMethod, TargetOptions};
 use singer_sdk::time::format_timestamp;
@@ -185,11 +185,12 @@ impl SqliteSink {
         record: &'a Map<String, Value>,
         loaded_at: &'a Value,
     ) -> Vec<Param<'a>> {
+        let mut fields = Fields::new(record);
         self.columns
             .iter()
             .map(|c| {
                 Param(match &c.property {
-                    Some(property) => record.get(property),
+                    Some(property) => fields.get(property),
                     None => Some(loaded_at),
                 })
             })

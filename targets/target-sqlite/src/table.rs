@@ -195,7 +195,11 @@ impl ToSql for Param<'_> {
                 None => ToSqlOutput::Borrowed(ValueRef::Real(n.as_f64().unwrap_or(f64::NAN))),
             },
             Some(Value::String(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Some(other) => ToSqlOutput::Owned(rusqlite::types::Value::Text(other.to_string())),
+            // `to_string` goes through `fmt`, a call per token; this writes the same compact
+            // text straight to a buffer.
+            Some(other) => ToSqlOutput::Owned(rusqlite::types::Value::Text(
+                serde_json::to_string(other).unwrap_or_default(),
+            )),
         })
     }
 }

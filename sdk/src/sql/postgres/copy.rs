@@ -9,6 +9,7 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
+use crate::sink::Fields;
 use crate::sql::SqlType;
 
 /// Where one column's value comes from.
@@ -41,17 +42,12 @@ pub struct CopyColumn {
 /// ```
 pub fn encode_row(columns: &[CopyColumn], record: &Map<String, Value>, out: &mut Vec<u8>) -> bool {
     let mut replaced = false;
-    // Records usually hold their properties in schema order: the next entry is checked
-    // first, sparing a hash lookup per value.
-    let mut entries = record.iter().peekable();
+    let mut fields = Fields::new(record);
     for (i, column) in columns.iter().enumerate() {
         if i > 0 {
             out.push(b'\t');
         }
-        let value = match entries.next_if(|(key, _)| **key == column.property) {
-            Some((_, value)) => Some(value),
-            None => record.get(&column.property),
-        };
+        let value = fields.get(&column.property);
         match value {
             None | Some(Value::Null) => out.extend_from_slice(b"\\N"),
             Some(value) if has_nul(value) => {

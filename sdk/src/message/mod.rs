@@ -20,6 +20,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::time::format_timestamp;
 
+mod object;
+
 /// Protocol strings used in more than one place.
 pub mod names {
     /// `type` of a SCHEMA message.
@@ -234,7 +236,7 @@ struct Envelope<'a> {
     kind: Option<std::borrow::Cow<'a, str>>,
     #[serde(default)]
     stream: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object::record")]
     record: Option<Value>,
     #[serde(default)]
     schema: Option<Value>,
