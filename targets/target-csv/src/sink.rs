@@ -3,14 +3,13 @@
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use singer_sdk::sink::file::{AppendFile, Repair};
-use singer_sdk::sink::{Batch, Sink, StreamSchema};
+use singer_sdk::sink::{Batch, Fields, Sink, StreamSchema};
 use singer_sdk::{Error, Result};
 
 use crate::client::TargetCsv;
@@ -113,10 +112,21 @@ impl CsvSink {
         if self.header_pending {
             let _ = writer.write_record(self.header.iter().map(|c| dialect.encode(c.as_bytes())));
         }
-        let mut cells: Vec<String> = vec![String::new(); self.header.len()];
+        let mut cells: Vec<Vec<u8>> = vec![Vec::new(); self.header.len()];
         let known: HashSet<&str> = self.header.iter().map(String::as_str).collect();
         for record in records {
-            if !self.warned_extra {
+            let mut fields = Fields::new(record);
+            let mut found = 0;
+            for (cell, column) in cells.iter_mut().zip(&self.header) {
+                cell.clear();
+                let value = fields.get(column);
+                found += usize::from(value.is_some());
+                write_cell(cell, value);
+            }
+            let _ = writer.write_record(cells.iter().map(|c| dialect.encode(c)));
+            // The header's names are distinct: a record with more fields than it has columns
+            // found has fields outside the header.
+            if !self.warned_extra && found < record.len() {
                 let extra: Vec<&str> = record
                     .keys()
                     .map(String::as_str)
@@ -131,11 +141,6 @@ impl CsvSink {
                     self.warned_extra = true;
                 }
             }
-            for (cell, column) in cells.iter_mut().zip(&self.header) {
-                cell.clear();
-                write_cell(cell, record.get(column));
-            }
-            let _ = writer.write_record(cells.iter().map(|c| dialect.encode(c.as_bytes())));
         }
         writer.into_inner().unwrap_or_default()
     }
@@ -249,12 +254,14 @@ fn open_error(path: &Path, e: io::Error) -> Error {
 
 /// One field: strings as they are, numbers and booleans as JSON writes them, objects and
 /// arrays as JSON text, null (or missing) as an empty field.
-pub(crate) fn write_cell(cell: &mut String, value: Option<&Value>) {
+pub(crate) fn write_cell(cell: &mut Vec<u8>, value: Option<&Value>) {
     match value {
         None | Some(Value::Null) => {}
-        Some(Value::String(text)) => cell.push_str(text),
+        Some(Value::String(text)) => cell.extend_from_slice(text.as_bytes()),
+        // The compact JSON text `Display` writes, without a `fmt` call per token; writing
+        // to a `Vec` cannot fail.
         Some(other) => {
-            let _ = write!(cell, "{other}");
+            let _ = serde_json::to_writer(cell, other);
         }
     }
 }

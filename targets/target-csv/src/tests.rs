@@ -235,9 +235,9 @@ fn stream_names_cannot_escape_the_directory() {
 #[test]
 fn cells() {
     let cell = |v: Option<Value>| {
-        let mut s = String::new();
+        let mut s = Vec::new();
         write_cell(&mut s, v.as_ref());
-        s
+        String::from_utf8(s).unwrap()
     };
     assert_eq!(cell(None), "");
     assert_eq!(cell(Some(Value::Null)), "");
