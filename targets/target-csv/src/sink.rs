@@ -114,6 +114,7 @@ impl CsvSink {
         }
         let mut cells: Vec<Vec<u8>> = vec![Vec::new(); self.header.len()];
         let known: HashSet<&str> = self.header.iter().map(String::as_str).collect();
+        let distinct = known.len() == self.header.len();
         for record in records {
             let mut fields = Fields::new(record);
             let mut found = 0;
@@ -124,9 +125,10 @@ impl CsvSink {
                 write_cell(cell, value);
             }
             let _ = writer.write_record(cells.iter().map(|c| dialect.encode(c)));
-            // The header's names are distinct: a record with more fields than it has columns
-            // found has fields outside the header.
-            if !self.warned_extra && found < record.len() {
+            // With distinct header names, a record with more fields than it has columns found
+            // has fields outside the header; a header read from an existing file may repeat a
+            // name, and is then checked field by field.
+            if !self.warned_extra && (found < record.len() || !distinct) {
                 let extra: Vec<&str> = record
                     .keys()
                     .map(String::as_str)
