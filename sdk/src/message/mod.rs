@@ -368,6 +368,14 @@ impl<R: BufRead> MessageReader<R> {
         Ok(self.advance()?.map(|len| &self.buffer[..len]))
     }
 
+    /// Reads the next raw line: its number, its text (without its line ending) and its
+    /// length in bytes with its line ending; `None` at end of input.
+    pub(crate) fn next_numbered(&mut self) -> Result<Option<(u64, &str, usize)>> {
+        Ok(self
+            .advance()?
+            .map(|len| (self.line, &self.buffer[..len], self.buffer.len())))
+    }
+
     /// Reads and parses the next message; `None` at end of input.
     ///
     /// # Errors

@@ -31,6 +31,9 @@ use serde_json::{Map, Value};
 use crate::error::Result;
 
 pub mod file;
+pub(crate) mod json;
+
+pub use json::JsonRecords;
 
 /// A stream as the target sees it: its name, its schema (with `_sdc_*` metadata columns when
 /// `add_record_metadata` is on) and its keys.
@@ -59,8 +62,11 @@ impl StreamSchema {
 pub struct Batch {
     /// The stream they belong to.
     pub stream: Arc<StreamSchema>,
-    /// The records, in arrival order.
+    /// The records, in arrival order (empty for a target that takes them as JSON text).
     pub records: Vec<Map<String, Value>>,
+    /// The records as JSON lines, in arrival order, for a target that sets
+    /// [`Target::JSON_RECORDS`](crate::target::Target::JSON_RECORDS) (else empty).
+    pub json: JsonRecords,
     /// When the batch was handed to the sink.
     pub batched_at: DateTime<Utc>,
 }

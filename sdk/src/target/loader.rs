@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 use serde_json::{Map, Value};
@@ -18,13 +18,15 @@ use crate::mapper::Mapper;
 use crate::message::{
     ActivateVersionMessage, Message, MessageReader, MessageWriter, RecordMessage, SchemaMessage,
 };
-use crate::sink::{Batch, StreamSchema};
+use crate::sink::{JsonRecords, StreamSchema};
 
 use super::pool::Published;
+use super::splice;
 use super::validate::RecordCheck;
 use super::worker::Worker;
 use super::{Target, TargetOptions, metadata};
 
+mod buffers;
 mod parallel;
 
 /// What one run read and wrote.
@@ -118,6 +120,7 @@ fn load_with<T: Target, W: Write>(
             .map_or_else(BatchReader::new, BatchReader::with_storage),
         generation: 0,
         published: None,
+        scratch: Vec::new(),
     };
     // SIGTERM/SIGINT (Meltano's graceful stop): finish what was read, drain, acknowledge.
     let stop = Arc::new(AtomicBool::new(false));
@@ -153,6 +156,8 @@ struct Slot {
     check: Arc<RecordCheck>,
     worker: Worker,
     buffer: Vec<Map<String, Value>>,
+    /// The buffered records as JSON text, for a target with [`Target::JSON_RECORDS`].
+    json: JsonRecords,
     /// Input bytes of the buffered records.
     buffer_bytes: usize,
     /// Input line of the last buffered record.
@@ -160,6 +165,20 @@ struct Slot {
     /// Input line of the last record of the batch being written.
     draining_line: u64,
     count: u64,
+}
+
+impl Slot {
+    /// The number of buffered records.
+    fn pending(&self) -> usize {
+        self.buffer.len() + self.json.len()
+    }
+}
+
+/// A checked record on its way to its stream's buffer.
+enum Checked<'a> {
+    Object(Map<String, Value>),
+    /// Encoded as a JSON line, with where its `_sdc_batched_at` value goes.
+    Json(&'a [u8], Option<usize>),
 }
 
 struct Loader<'a, T: Target> {
@@ -186,6 +205,8 @@ struct Loader<'a, T: Target> {
     generation: u64,
     /// Where the checks in force are published to the parse workers (parallel path only).
     published: Option<Published>,
+    /// Where a record is encoded before it is buffered (with [`Target::JSON_RECORDS`]).
+    scratch: Vec<u8>,
 }
 
 impl<T: Target> Loader<'_, T> {
@@ -195,23 +216,25 @@ impl<T: Target> Loader<'_, T> {
         out: &mut MessageWriter<W>,
         mut mapper: Option<&mut Mapper>,
     ) -> Result<()> {
-        while let Some(message) = reader.next_message()? {
+        while let Some((line, text, len)) = reader.next_numbered()? {
+            let message = Message::parse(text, line)?;
             if self.stop.load(Ordering::Relaxed) {
                 tracing::warn!("Termination signal received: loading what was read and stopping.");
                 break;
             }
-            let line = reader.line_number();
-            self.handle(message, line, reader.line_len(), out, mapper.as_deref_mut())?;
+            self.handle(message, line, len, Some(text), out, mapper.as_deref_mut())?;
         }
         Ok(())
     }
 
-    /// Handles one message read from input line `line` of `line_len` bytes.
+    /// Handles one message read from input line `line` of `line_len` bytes, whose text is
+    /// `text` when at hand.
     fn handle<W: Write>(
         &mut self,
         message: Message,
         line: u64,
         line_len: usize,
+        text: Option<&str>,
         out: &mut MessageWriter<W>,
         mut mapper: Option<&mut Mapper>,
     ) -> Result<()> {
@@ -230,17 +253,17 @@ impl<T: Target> Loader<'_, T> {
                 match mapper.as_deref() {
                     Some(maps) => {
                         for record in maps.map_record(record).map_err(|e| at_line(line, e))? {
-                            self.on_record(record, line)?;
+                            self.on_record(record, line, None)?;
                         }
                     }
-                    None => self.on_record(record, line)?,
+                    None => self.on_record(record, line, text)?,
                 }
                 self.after_record(out)?;
             }
             Message::State(state) => {
                 self.latest_state = Some(state.value);
                 let idle =
-                    self.in_flight.is_empty() && self.streams.values().all(|s| s.buffer.is_empty());
+                    self.in_flight.is_empty() && self.streams.values().all(|s| s.pending() == 0);
                 if idle || self.last_emit_time.elapsed() >= self.options.batch_wait_limit {
                     self.drain_all()?;
                     self.emit_state(out, false)?;
@@ -271,7 +294,7 @@ impl<T: Target> Loader<'_, T> {
                             version: None,
                             time_extracted: None,
                         };
-                        self.on_record(message, line)
+                        self.on_record(message, line, None)
                             .map_err(|e| records.locate(e))?;
                     }
                 }
@@ -388,6 +411,7 @@ impl<T: Target> Loader<'_, T> {
                 check,
                 worker,
                 buffer: Vec::new(),
+                json: JsonRecords::default(),
                 buffer_bytes: 0,
                 last_line: 0,
                 draining_line: 0,
@@ -399,7 +423,9 @@ impl<T: Target> Loader<'_, T> {
         Ok(())
     }
 
-    fn on_record(&mut self, message: RecordMessage, line: u64) -> Result<()> {
+    /// Checks and buffers a record read from `text`, when at hand (not when a stream map or a
+    /// BATCH file made it).
+    fn on_record(&mut self, message: RecordMessage, line: u64, text: Option<&str>) -> Result<()> {
         let RecordMessage {
             stream,
             mut record,
@@ -421,111 +447,29 @@ impl<T: Target> Loader<'_, T> {
             version,
             self.started_ms,
         );
-        let record = slot
+        let (record, rewritten) = slot
             .check
             .check(&stream, record)
             .map_err(|e| line_error(line, e))?;
-        self.push(&stream, record, line)
-    }
-
-    /// Buffers a checked record, draining the stream's buffer when it is full.
-    fn push(&mut self, stream: &str, record: Map<String, Value>, line: u64) -> Result<()> {
-        let Some(slot) = self.streams.get_mut(stream) else {
-            return Err(line_error(
-                line,
-                format!(
-                    "RECORD for stream `{stream}` before its SCHEMA; the tap must send a SCHEMA message first"
-                ),
-            ));
-        };
-        slot.buffer.push(record);
-        slot.buffer_bytes += self.line_bytes;
-        slot.last_line = line;
-        slot.count += 1;
-        self.oldest.get_or_insert_with(Instant::now);
-        self.summary.records += 1;
-        if slot.buffer.len() >= self.options.batch_size_rows || slot.buffer_bytes >= T::BATCH_BYTES
-        {
-            self.drain(stream, false)?;
+        if !T::JSON_RECORDS {
+            return self.push(&stream, Checked::Object(record), line);
         }
-        Ok(())
-    }
-
-    /// How long the oldest record buffered since the last full drain has waited.
-    fn oldest_age(&self) -> Duration {
-        self.oldest.map(|t| t.elapsed()).unwrap_or_default()
-    }
-
-    /// Hands the stream's buffer to its sink's thread; with `wait`, also waits for it.
-    fn drain(&mut self, name: &str, wait: bool) -> Result<()> {
-        self.join(name)?;
-        let has_records = self
-            .streams
-            .get(name)
-            .is_some_and(|slot| !slot.buffer.is_empty());
-        if has_records {
-            while self.in_flight.len() >= self.options.max_parallelism {
-                let oldest = self.in_flight.pop_front().expect("non-empty");
-                self.join(&oldest)?;
-            }
-            let slot = self.streams.get_mut(name).expect("drain of a known stream");
-            let mut records = std::mem::take(&mut slot.buffer);
-            slot.buffer_bytes = 0;
-            let batched_at = Utc::now();
-            if self.options.add_record_metadata {
-                metadata::stamp_batch(&mut records, batched_at);
-            }
-            slot.worker.write(Batch {
-                stream: Arc::clone(&slot.stream),
-                records,
-                batched_at,
-            })?;
-            slot.draining_line = slot.last_line;
-            self.in_flight.push_back(name.to_owned());
-        }
-        if wait {
-            self.join(name)?;
-        }
-        Ok(())
-    }
-
-    /// Waits for the stream's write under way, if any.
-    fn join(&mut self, name: &str) -> Result<()> {
-        let Some(slot) = self.streams.get_mut(name) else {
-            return Ok(());
-        };
-        if !slot.worker.is_busy() {
-            return Ok(());
-        }
-        self.in_flight.retain(|n| n != name);
-        let line = slot.draining_line;
-        slot.worker.wait().map_err(|e| {
-            stream_error(
-                name,
-                Error::context(
-                    format!("cannot write the records read up to input line {line}"),
-                    e,
-                ),
-            )
-        })
-    }
-
-    fn drain_all(&mut self) -> Result<()> {
-        self.oldest = None;
-        let names: Vec<String> = self.streams.keys().cloned().collect();
-        for name in &names {
-            self.drain(name, false)?;
-        }
-        for name in &names {
-            self.join(name)?;
-        }
-        Ok(())
-    }
-
-    fn join_all_quietly(&mut self) {
-        for slot in self.streams.values_mut() {
-            let _ = slot.worker.wait();
-        }
+        let text = text
+            .filter(|_| !rewritten)
+            .map(str::as_bytes)
+            .and_then(|text| Some((text, splice::record_text(text)?)));
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let batched_at = splice::encode(
+            &record,
+            text,
+            self.options.add_record_metadata,
+            &mut scratch,
+        );
+        drop(record);
+        let pushed = self.push(&stream, Checked::Json(&scratch, batched_at), line);
+        self.scratch = scratch;
+        pushed
     }
 
     fn emit_state<W: Write>(&mut self, out: &mut MessageWriter<W>, always: bool) -> Result<()> {

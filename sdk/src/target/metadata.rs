@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::time::format_timestamp;
 
 /// The `_sdc_*` columns, with whether each holds a date-time (else an integer).
-const COLUMNS: [(&str, bool); 7] = [
+pub(super) const COLUMNS: [(&str, bool); 7] = [
     (EXTRACTED_AT, true),
     (RECEIVED_AT, true),
     (BATCHED_AT, true),
@@ -19,7 +19,7 @@ const COLUMNS: [(&str, bool); 7] = [
 
 const EXTRACTED_AT: &str = "_sdc_extracted_at";
 const RECEIVED_AT: &str = "_sdc_received_at";
-const BATCHED_AT: &str = "_sdc_batched_at";
+pub(super) const BATCHED_AT: &str = "_sdc_batched_at";
 const DELETED_AT: &str = "_sdc_deleted_at";
 const SEQUENCE: &str = "_sdc_sequence";
 const TABLE_VERSION: &str = "_sdc_table_version";

@@ -44,6 +44,7 @@ mod loader;
 mod metadata;
 mod options;
 mod pool;
+mod splice;
 mod validate;
 mod worker;
 
@@ -88,6 +89,15 @@ pub trait Target: Sized + Send + Sync + 'static {
     /// 1M records 9–18 % faster than two parse threads for target-jsonl, target-csv and
     /// target-sqlite, in half the memory.
     const SINK_CORES: usize = 1;
+
+    /// Whether the sinks take records as JSON text, in [`Batch::json`](crate::sink::Batch),
+    /// instead of as objects in [`Batch::records`](crate::sink::Batch). For targets that
+    /// write records as JSON (files of JSON lines, a JSON column, a request body): the
+    /// runtime then copies a record's input text where it already is what `serde_json` would
+    /// write for the checked record (compact, `serde_json`'s escapes and numbers, no date-time
+    /// rewritten, no stream map), and serialises the record otherwise, on the parse threads.
+    /// Records are still parsed and checked as with objects. The default is objects.
+    const JSON_RECORDS: bool = false;
 
     /// The capabilities `--about` reports; add to [`Capabilities::target`] what the target
     /// does beyond it.

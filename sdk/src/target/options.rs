@@ -149,7 +149,7 @@ pub(crate) struct Declared {
     #[setting(title = "Max Parallelism")]
     #[schema(minimum = 1)]
     max_parallelism: Option<usize>,
-    /// Threads that parse and validate input lines (default: the machine's cores less one for the loader and sinks, at least 1; 1 reads line by line on one thread).
+    /// Threads that parse and validate input lines (default: the machine's cores less those the target leaves to its loader and sinks, usually one, at least 1; 1 reads line by line on one thread).
     #[serde(default)]
     #[setting(title = "Workers")]
     #[schema(minimum = 1)]

@@ -22,6 +22,7 @@ use crate::message::{Message, RecordMessage};
 
 use super::chunks::{CHUNK_BYTES, each_line, read_chunks, text_of};
 use super::metadata;
+use super::splice;
 use super::validate::RecordCheck;
 
 /// The record checks in force, by stream, at one generation.
@@ -45,6 +46,8 @@ pub(super) struct Prep {
     pub(super) add_record_metadata: bool,
     /// The `_sdc_sync_started_at` value.
     pub(super) started_ms: i64,
+    /// Encode checked records as JSON lines ([`Target::JSON_RECORDS`](super::Target)).
+    pub(super) json: bool,
 }
 
 /// One input line's outcome.
@@ -66,6 +69,18 @@ pub(super) enum Item {
         /// Where the line's text is in the chunk, to read it again.
         range: Range<usize>,
     },
+    /// A record stamped, checked against the checks of `generation` and encoded as a JSON
+    /// line, at `json` in the chunk's [`Parsed::json`].
+    Encoded {
+        stream: String,
+        json: Range<usize>,
+        /// Where the line's `_sdc_batched_at` value goes, from the line's start.
+        batched_at: Option<usize>,
+        generation: u64,
+        line: u64,
+        len: usize,
+        range: Range<usize>,
+    },
     /// A record that failed the checks of `generation`.
     Rejected {
         error: String,
@@ -82,6 +97,8 @@ pub(super) enum Item {
 pub(super) struct Parsed {
     pub(super) text: Vec<u8>,
     pub(super) items: Vec<Item>,
+    /// The JSON lines of the chunk's [`Item::Encoded`] records.
+    pub(super) json: Vec<u8>,
 }
 
 struct Job {
@@ -125,6 +142,7 @@ pub(super) fn start<R: BufRead + Send>(
             let _ = reply.send(Parsed {
                 text: Vec::new(),
                 items: vec![Item::Error(error)],
+                json: Vec::new(),
             });
             let _ = order.send(outcome);
         }
@@ -177,20 +195,24 @@ fn work(inbox: &Mutex<Receiver<Job>>, published: &Mutex<Arc<Snapshot>>, prep: Pr
             return;
         };
         let snapshot = Arc::clone(&published.lock().unwrap_or_else(PoisonError::into_inner));
-        let items = parse_chunk(&job.text, job.first_line, prep, &snapshot);
+        let mut json = Vec::new();
+        let items = parse_chunk(&job.text, job.first_line, prep, &snapshot, &mut json);
         let _ = job.reply.send(Parsed {
             text: job.text,
             items,
+            json,
         });
     }
 }
 
-/// The outcomes of a chunk's lines, up to the first error.
+/// The outcomes of a chunk's lines, up to the first error; records encoded as JSON lines go
+/// to `json`.
 pub(super) fn parse_chunk(
     text: &[u8],
     first_line: u64,
     prep: Prep,
     snapshot: &Snapshot,
+    json: &mut Vec<u8>,
 ) -> Vec<Item> {
     let mut items = Vec::new();
     each_line(text, first_line, |line, start, raw| {
@@ -201,7 +223,13 @@ pub(super) fn parse_chunk(
                 Err(error) => Item::Error(error),
                 Ok(Message::Record(record)) if prep.check => {
                     let range = start..start + body.len();
-                    check(record, line, raw.len(), range, prep, snapshot)
+                    let read = Read {
+                        line,
+                        len: raw.len(),
+                        range,
+                        body: body.as_bytes(),
+                    };
+                    check(record, read, prep, snapshot, json)
                 }
                 Ok(message) => Item::Message {
                     message,
@@ -217,14 +245,27 @@ pub(super) fn parse_chunk(
     items
 }
 
-fn check(
-    message: RecordMessage,
+/// Where a record was read.
+struct Read<'a> {
     line: u64,
     len: usize,
     range: Range<usize>,
+    body: &'a [u8],
+}
+
+fn check(
+    message: RecordMessage,
+    read: Read<'_>,
     prep: Prep,
     snapshot: &Snapshot,
+    json: &mut Vec<u8>,
 ) -> Item {
+    let Read {
+        line,
+        len,
+        range,
+        body,
+    } = read;
     let Some(check) = snapshot.checks.get(&message.stream) else {
         return Item::Message {
             message: Message::Record(message),
@@ -247,7 +288,24 @@ fn check(
     );
     let generation = snapshot.generation;
     match check.check(&stream, record) {
-        Ok(record) => Item::Checked {
+        Ok((record, rewritten)) if prep.json => {
+            let text = (!rewritten)
+                .then(|| splice::record_text(body))
+                .flatten()
+                .map(|text| (body, text));
+            let start = json.len();
+            let batched_at = splice::encode(&record, text, prep.add_record_metadata, json);
+            Item::Encoded {
+                stream,
+                json: start..json.len(),
+                batched_at: batched_at.map(|at| at - start),
+                generation,
+                line,
+                len,
+                range,
+            }
+        }
+        Ok((record, _)) => Item::Checked {
             stream,
             record,
             generation,

@@ -64,7 +64,8 @@ impl RecordCheck {
         })
     }
 
-    /// Checks one record (keys, schema) and normalises its date-times in place.
+    /// Checks one record (keys, schema) and normalises its date-times in place; also says
+    /// whether a date-time was rewritten.
     ///
     /// # Errors
     /// What is wrong with the record, naming the stream and the property.
@@ -72,7 +73,7 @@ impl RecordCheck {
         &self,
         stream: &str,
         record: Map<String, Value>,
-    ) -> Result<Map<String, Value>, String> {
+    ) -> Result<(Map<String, Value>, bool), String> {
         for key in &self.key_properties {
             if record.get(key).is_none_or(Value::is_null) {
                 return Err(format!(
@@ -96,10 +97,14 @@ impl RecordCheck {
         let Value::Object(mut record) = record else {
             unreachable!("built as an object above")
         };
+        let mut rewritten = false;
         for field in &self.datetime_fields {
             if let Some(Value::String(text)) = record.get_mut(field) {
                 match normalize_datetime(text) {
-                    Some(std::borrow::Cow::Owned(normal)) => *text = normal,
+                    Some(std::borrow::Cow::Owned(normal)) => {
+                        *text = normal;
+                        rewritten = true;
+                    }
                     Some(std::borrow::Cow::Borrowed(_)) => {}
                     None => {
                         return Err(format!(
@@ -109,7 +114,7 @@ impl RecordCheck {
                 }
             }
         }
-        Ok(record)
+        Ok((record, rewritten))
     }
 }
 

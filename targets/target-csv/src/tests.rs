@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use singer_sdk::Error;
-use singer_sdk::sink::{Batch, Sink, StreamSchema};
+use singer_sdk::sink::{Batch, JsonRecords, Sink, StreamSchema};
 use singer_sdk::target::{LoadMethod, TargetOptions};
 
 use crate::client::TargetCsv;
@@ -44,6 +44,7 @@ fn batch(stream: &StreamSchema, records: &[Value]) -> Batch {
             .iter()
             .map(|r| r.as_object().unwrap().clone())
             .collect(),
+        json: JsonRecords::default(),
         batched_at: Utc::now(),
     }
 }

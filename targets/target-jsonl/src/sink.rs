@@ -4,9 +4,8 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
 
-use serde_json::{Map, Value};
 use singer_sdk::sink::file::gzip_member;
-use singer_sdk::sink::{Batch, Sink, StreamSchema};
+use singer_sdk::sink::{Batch, JsonRecords, Sink, StreamSchema};
 use singer_sdk::{Error, Result};
 
 use crate::client::{SharedFile, TargetJsonl};
@@ -52,11 +51,11 @@ impl JsonlSink {
 
 impl Sink for JsonlSink {
     fn write_batch(&mut self, batch: Batch) -> Result<()> {
-        let records = match batch.records.len() {
+        let records = match batch.json.len() {
             1 => "1 record".to_owned(),
             n => format!("{n} records"),
         };
-        let bytes = encode(&batch.records, self.client.compression).map_err(|e| {
+        let bytes = encode(&batch.json, self.client.compression).map_err(|e| {
             let stream = &self.stream;
             Error::context(format!("cannot encode {records} of stream `{stream}`"), e)
         })?;
@@ -85,16 +84,10 @@ impl Sink for JsonlSink {
 /// unescaped), as one gzip member with `gzip`.
 ///
 /// # Errors
-/// Serialising or compressing fails.
-pub(crate) fn encode(
-    records: &[Map<String, Value>],
-    compression: Compression,
-) -> io::Result<Vec<u8>> {
-    let mut lines = Vec::with_capacity(records.len() * 128);
-    for record in records {
-        serde_json::to_writer(&mut lines, record)?;
-        lines.push(b'\n');
-    }
+/// Compressing fails.
+pub(crate) fn encode(records: &JsonRecords, compression: Compression) -> io::Result<Vec<u8>> {
+    let mut lines = Vec::new();
+    records.write_to(&mut lines);
     match compression {
         Compression::None => Ok(lines),
         Compression::Gzip => gzip_member(&lines),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
-use singer_sdk::sink::{Batch, Sink, StreamSchema};
+use singer_sdk::sink::{Batch, JsonRecords, Sink, StreamSchema};
 use singer_sdk::sql::{Dialect, SqlType, Sqlite};
 use singer_sdk::target::{LoadMethod, TargetOptions};
 
@@ -343,6 +343,7 @@ fn batch(stream: &StreamSchema, values: &[Value]) -> Batch {
     Batch {
         stream: Arc::new(stream.clone()),
         records: records(values),
+        json: JsonRecords::default(),
         batched_at: Utc::now(),
     }
 }

@@ -11,7 +11,7 @@ use crate::mapper::Mapper;
 use crate::message::{Message, MessageWriter};
 
 use super::super::pool::{self, Item, Parsed, Prep, Published, Snapshot};
-use super::{Loader, line_error};
+use super::{Checked, Loader, line_error};
 use crate::target::Target;
 
 impl<T: Target> Loader<'_, T> {
@@ -71,6 +71,7 @@ impl<T: Target> Loader<'_, T> {
             check,
             add_record_metadata: self.options.add_record_metadata,
             started_ms: self.started_ms,
+            json: T::JSON_RECORDS,
         }
     }
 
@@ -81,7 +82,7 @@ impl<T: Target> Loader<'_, T> {
         mut mapper: Option<&mut Mapper>,
     ) -> Result<()> {
         for outcome in outcomes {
-            let Parsed { text, items } = outcome.recv().map_err(|_| {
+            let Parsed { text, items, json } = outcome.recv().map_err(|_| {
                 Error::custom(
                     "a parse thread stopped unexpectedly (it panicked); this is a bug in the SDK",
                 )
@@ -107,7 +108,21 @@ impl<T: Target> Loader<'_, T> {
                     } if generation == self.generation => {
                         self.summary.lines = line;
                         self.line_bytes = len;
-                        self.push(&stream, record, line)?;
+                        self.push(&stream, Checked::Object(record), line)?;
+                        self.after_record(out)?;
+                    }
+                    Item::Encoded {
+                        stream,
+                        json: at,
+                        batched_at,
+                        generation,
+                        line,
+                        len,
+                        ..
+                    } if generation == self.generation => {
+                        self.summary.lines = line;
+                        self.line_bytes = len;
+                        self.push(&stream, Checked::Json(&json[at], batched_at), line)?;
                         self.after_record(out)?;
                     }
                     Item::Rejected {
@@ -123,15 +138,18 @@ impl<T: Target> Loader<'_, T> {
                     Item::Checked {
                         line, len, range, ..
                     }
+                    | Item::Encoded {
+                        line, len, range, ..
+                    }
                     | Item::Rejected {
                         line, len, range, ..
                     } => {
                         let body = String::from_utf8_lossy(&text[range]);
                         let message = Message::parse(&body, line)?;
-                        self.handle(message, line, len, out, mapper.as_deref_mut())?;
+                        self.handle(message, line, len, Some(&body), out, mapper.as_deref_mut())?;
                     }
                     Item::Message { message, line, len } => {
-                        self.handle(message, line, len, out, mapper.as_deref_mut())?;
+                        self.handle(message, line, len, None, out, mapper.as_deref_mut())?;
                     }
                     Item::Error(error) => return Err(error),
                 }
