@@ -40,7 +40,7 @@ impl Target for TargetJsonl {
     const JSON_RECORDS: bool = true;
 
     /// The sinks only copy bytes to files, so parsing gets every core: on 2 cores, two parse
-    /// threads loaded 200k records 10–20 % faster than the line-by-line path.
+    /// threads loaded 200k records 13–28 % faster than the line-by-line path (1M: 19–20 %).
     const SINK_CORES: usize = 0;
 
     /// Checks the settings and creates the destination directory: fails if `custom_name` is
