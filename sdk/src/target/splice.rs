@@ -90,7 +90,7 @@ pub(super) fn record_text(line: &[u8]) -> Option<RecordText> {
         if scan.peek()? == b'}' {
             break;
         }
-        let key = scan.loose_string()?;
+        let key = scan.string(false)?;
         scan.blank();
         scan.eat(b':')?;
         scan.blank();
@@ -151,27 +151,13 @@ impl Scan<'_> {
         }
     }
 
-    /// A string of the envelope: where its content is (escapes left as they are).
-    fn loose_string(&mut self) -> Option<Range<usize>> {
-        self.eat(b'"')?;
-        let start = self.at;
-        loop {
-            let at = quote_or_backslash(self.text, self.at)?;
-            self.at = at + 1;
-            if self.text[at] == b'"' {
-                return Some(start..at);
-            }
-            self.at += 1;
-        }
-    }
-
     /// Skips a value of the envelope.
     fn loose_value(&mut self) -> Option<()> {
         let mut depth = 0usize;
         loop {
             match self.peek()? {
                 b'"' => {
-                    self.loose_string()?;
+                    self.string(false)?;
                 }
                 b'{' | b'[' => {
                     depth += 1;
@@ -210,7 +196,7 @@ impl Scan<'_> {
                     }
                 }
             }
-            b'"' => self.string().map(drop),
+            b'"' => self.string(true).map(drop),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
@@ -225,7 +211,7 @@ impl Scan<'_> {
             return Some(());
         }
         loop {
-            let key = self.string()?;
+            let key = self.string(true)?;
             if top {
                 if self.text[key].starts_with(b"_sdc_") {
                     return None;
@@ -244,8 +230,9 @@ impl Scan<'_> {
         }
     }
 
-    /// A string whose escapes are those `serde_json` writes; where its content is.
-    fn string(&mut self) -> Option<Range<usize>> {
+    /// A string: where its content is. With `strict` (in the record text), its escapes must
+    /// be those `serde_json` writes; else (in the envelope) any escape is skipped.
+    fn string(&mut self, strict: bool) -> Option<Range<usize>> {
         self.eat(b'"')?;
         let start = self.at;
         loop {
@@ -253,6 +240,10 @@ impl Scan<'_> {
             self.at = at + 1;
             if self.text[at] == b'"' {
                 return Some(start..at);
+            }
+            if !strict {
+                self.at += 1;
+                continue;
             }
             match self.next()? {
                 b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {}

@@ -106,10 +106,7 @@ impl<T: Target> Loader<'_, T> {
                         len,
                         ..
                     } if generation == self.generation => {
-                        self.summary.lines = line;
-                        self.line_bytes = len;
-                        self.push(&stream, Checked::Object(record), line)?;
-                        self.after_record(out)?;
+                        self.take(&stream, Checked::Object(record), line, len, out)?;
                     }
                     Item::Encoded {
                         stream,
@@ -120,10 +117,8 @@ impl<T: Target> Loader<'_, T> {
                         len,
                         ..
                     } if generation == self.generation => {
-                        self.summary.lines = line;
-                        self.line_bytes = len;
-                        self.push(&stream, Checked::Json(&json[at], batched_at), line)?;
-                        self.after_record(out)?;
+                        let record = Checked::Json(&json[at], batched_at);
+                        self.take(&stream, record, line, len, out)?;
                     }
                     Item::Rejected {
                         error,
@@ -156,6 +151,22 @@ impl<T: Target> Loader<'_, T> {
             }
         }
         Ok(())
+    }
+
+    /// Buffers a record a worker checked against the checks in force, read from input line
+    /// `line` of `len` bytes.
+    fn take<W: Write>(
+        &mut self,
+        stream: &str,
+        record: Checked<'_>,
+        line: u64,
+        len: usize,
+        out: &mut MessageWriter<W>,
+    ) -> Result<()> {
+        self.summary.lines = line;
+        self.line_bytes = len;
+        self.push(stream, record, line)?;
+        self.after_record(out)
     }
 
     /// Publishes the checks in force to the parse workers.
