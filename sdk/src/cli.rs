@@ -22,7 +22,7 @@ use crate::mapper::{InlineMapper, Mapper};
 use crate::message::MessageWriter;
 use crate::settings::{self, ConfigSource, Settings};
 use crate::state::State;
-use crate::tap::{self, SyncOptions, Tap};
+use crate::tap::{self, Streams, SyncOptions, Tap};
 use crate::target::{Target, TargetOptions};
 
 /// Who the connector is, taken from its Cargo package by `#[singer_sdk::main]`.
@@ -430,8 +430,25 @@ pub fn run_tap_with<T: Tap, W: Write + Send + 'static>(
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    // A catalog that selects nothing syncs nothing: the tap's streams are not needed, so a
+    // tap that discovers them from a server does not connect.
+    let nothing_selected = !args.discover
+        && args.test.is_none()
+        && catalog
+            .as_ref()
+            .is_some_and(|c| c.streams.iter().all(|entry| !entry.is_selected()));
+    let catalog = if nothing_selected {
+        tracing::info!("The catalog selects no stream: nothing to sync.");
+        Some(Catalog::default())
+    } else {
+        catalog
+    };
     runtime.block_on(async {
-        let streams = tap.streams(&user_settings).await?;
+        let streams = if nothing_selected {
+            Streams::new()
+        } else {
+            tap.streams(&user_settings).await?
+        };
         streams.check()?;
         if args.discover {
             let mut text = serde_json::to_string_pretty(&tap.catalog(&streams)?)?;

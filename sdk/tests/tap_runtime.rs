@@ -418,6 +418,40 @@ fn catalog_selection_drops_streams_and_fields() {
 }
 
 #[test]
+fn a_catalog_selecting_nothing_syncs_nothing_without_asking_for_streams() {
+    // An empty key makes `streams` fail: a run that needs the streams fails.
+    let run = Run::new(&json!({"api_key": ""}));
+    let discovered = good().run(&["--discover"]).unwrap();
+    let mut deselected: Value = serde_json::from_str(&discovered).unwrap();
+    for stream in deselected["streams"].as_array_mut().unwrap() {
+        for entry in stream["metadata"].as_array_mut().unwrap() {
+            if entry["breadcrumb"] == json!([]) {
+                entry["metadata"]["selected"] = json!(false);
+            }
+        }
+    }
+    let state = run.file(
+        "state.json",
+        r#"{"bookmarks": {"events": {"replication_key_value": 3}}}"#,
+    );
+    for catalog in [json!({"streams": []}), deselected] {
+        let path = run.file("catalog.json", &catalog.to_string());
+        let out = run.run(&["--catalog", &path, "--state", &state]).unwrap();
+        assert!(messages(&out).iter().all(|m| m["type"] == "STATE"), "{out}");
+        for value in states(&out) {
+            assert_eq!(value["bookmarks"]["events"]["replication_key_value"], 3);
+        }
+    }
+    let path = run.file("catalog.json", &discovered);
+    let err = run.run(&["--catalog", &path]).unwrap_err();
+    assert!(err.to_string().contains("api_key is empty"), "{err}");
+    assert!(
+        run.run(&[]).is_err(),
+        "no catalog: every stream selected by default"
+    );
+}
+
+#[test]
 fn catalog_can_force_full_table() {
     let run = good();
     let catalog = json!({"streams": [{"tap_stream_id": "events", "schema": {}, "metadata": [

@@ -411,6 +411,77 @@ fn bad_input_fails_with_the_line_and_no_later_state() {
 }
 
 #[test]
+fn a_bad_record_is_the_first_error_on_every_path_and_no_state_after_it_is_acknowledged() {
+    // Records buffered unchecked (checked on the sink's thread) and records checked as they
+    // are read give the same error: the input's first bad line.
+    let bad = json!({"type": "RECORD", "stream": "a", "record": {"id": "two"}}).to_string();
+    let keyless = json!({"type": "RECORD", "stream": "b", "record": {"name": "x"}}).to_string();
+    let inputs = [
+        // The bad record waits in its buffer while the reader goes on.
+        (
+            vec![
+                schema("a"),
+                record("a", 1),
+                state(1),
+                bad.clone(),
+                state(2),
+                record("a", 3),
+                state(3),
+            ],
+            "line 4: record of stream `a` does not match its schema at `/id`",
+        ),
+        // A later line that is not JSON does not hide it.
+        (
+            vec![
+                schema("a"),
+                record("a", 1),
+                state(1),
+                bad.clone(),
+                state(2),
+                "{\"type\":".to_owned(),
+            ],
+            "line 4: record of stream `a` does not match its schema",
+        ),
+        // Nor does a later bad record of another stream, or an earlier one of a later batch.
+        (
+            vec![
+                schema("a"),
+                schema("b"),
+                record("a", 1),
+                bad.clone(),
+                record("b", 1),
+                keyless.clone(),
+                record("a", 4),
+            ],
+            "line 4: record of stream `a`",
+        ),
+        (
+            vec![
+                schema("a"),
+                schema("b"),
+                record("b", 1),
+                keyless,
+                record("a", 1),
+                bad,
+            ],
+            "line 4: record of stream `b` lacks key property `id`",
+        ),
+    ];
+    for (parts, expected) in inputs {
+        for workers in [1, 2] {
+            let out = run(&json!({"workers": workers}), &lines(&parts));
+            let err = out.result.unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{workers} workers: {err}");
+            assert!(
+                out.states.iter().all(|s| s["n"] == 1),
+                "{workers} workers: {:?}",
+                out.states
+            );
+        }
+    }
+}
+
+#[test]
 fn invalid_utf8_is_an_error_with_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.json");

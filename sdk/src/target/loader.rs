@@ -130,13 +130,9 @@ fn load_with<T: Target, W: Write>(
         }
     }
     run.stop = stop;
-    let result = read(&mut run, out, mapper.as_mut());
-    if result.is_err() {
-        // Let writes already under way finish; their outcome no longer matters.
-        run.join_all_quietly();
-        return result.map(|()| run.summary.clone());
+    if let Err(error) = read(&mut run, out, mapper.as_mut()).and_then(|()| run.finish(out)) {
+        return Err(run.first_failure(error));
     }
-    run.finish(out)?;
     if let Some(mapper) = &mapper {
         mapper.finish();
     }
@@ -156,6 +152,9 @@ struct Slot {
     check: Arc<RecordCheck>,
     worker: Worker,
     buffer: Vec<Map<String, Value>>,
+    /// With checks left to the sink's thread: the input line of each buffered record, 0 for
+    /// one checked already.
+    lines: Vec<u64>,
     /// The buffered records as JSON text, for a target with [`Target::JSON_RECORDS`].
     json: JsonRecords,
     /// Input bytes of the buffered records.
@@ -253,10 +252,10 @@ impl<T: Target> Loader<'_, T> {
                 match mapper.as_deref() {
                     Some(maps) => {
                         for record in maps.map_record(record).map_err(|e| at_line(line, e))? {
-                            self.on_record(record, line, None)?;
+                            self.on_record(record, line, None, true)?;
                         }
                     }
-                    None => self.on_record(record, line, text)?,
+                    None => self.on_record(record, line, text, true)?,
                 }
                 self.after_record(out)?;
             }
@@ -294,7 +293,8 @@ impl<T: Target> Loader<'_, T> {
                             version: None,
                             time_extracted: None,
                         };
-                        self.on_record(message, line, None)
+                        // Checked here, so a failure names the record's place in its file.
+                        self.on_record(message, line, None, false)
                             .map_err(|e| records.locate(e))?;
                     }
                 }
@@ -411,6 +411,7 @@ impl<T: Target> Loader<'_, T> {
                 check,
                 worker,
                 buffer: Vec::new(),
+                lines: Vec::new(),
                 json: JsonRecords::default(),
                 buffer_bytes: 0,
                 last_line: 0,
@@ -424,14 +425,23 @@ impl<T: Target> Loader<'_, T> {
     }
 
     /// Checks and buffers a record read from `text`, when at hand (not when a stream map or a
-    /// BATCH file made it).
-    fn on_record(&mut self, message: RecordMessage, line: u64, text: Option<&str>) -> Result<()> {
+    /// BATCH file made it). With `deferrable`, a record a target takes as an object is
+    /// buffered unchecked on the line-by-line path and checked on its sink's thread (see
+    /// [`Unchecked`]).
+    fn on_record(
+        &mut self,
+        message: RecordMessage,
+        line: u64,
+        text: Option<&str>,
+        deferrable: bool,
+    ) -> Result<()> {
         let RecordMessage {
             stream,
             mut record,
             version,
             time_extracted,
         } = message;
+        let defer = self.defer_checks();
         let Some(slot) = self.streams.get_mut(&stream) else {
             return Err(line_error(
                 line,
@@ -447,6 +457,19 @@ impl<T: Target> Loader<'_, T> {
             version,
             self.started_ms,
         );
+        if defer {
+            let at = if deferrable { line } else { 0 };
+            let record = if deferrable {
+                record
+            } else {
+                slot.check
+                    .check(&stream, record)
+                    .map_err(|e| line_error(line, e))?
+                    .0
+            };
+            slot.lines.push(at);
+            return self.push(&stream, Checked::Object(record), line);
+        }
         let (record, rewritten) = slot
             .check
             .check(&stream, record)
@@ -470,6 +493,12 @@ impl<T: Target> Loader<'_, T> {
         let pushed = self.push(&stream, Checked::Json(&scratch, batched_at), line);
         self.scratch = scratch;
         pushed
+    }
+
+    /// Whether records are checked on their sink's thread: on the line-by-line path, for a
+    /// target that takes records as objects.
+    fn defer_checks(&self) -> bool {
+        !T::JSON_RECORDS && self.published.is_none()
     }
 
     fn emit_state<W: Write>(&mut self, out: &mut MessageWriter<W>, always: bool) -> Result<()> {

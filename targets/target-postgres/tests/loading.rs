@@ -409,6 +409,9 @@ fn an_unreachable_server_is_named_and_the_password_never_shown() {
             ],
         );
         assert!(!stderr(&output).contains(secret), "{}", stderr(&output));
+        // Nothing to load: the first connection opens with the first stream, so there is none.
+        let output = TARGET.run_stdin(env.write_config(&config), b"");
+        assert_loaded(&output, b"");
     }
     let output = TARGET.run_stdin(
         env.write_config(&json!({"host": "127.0.0.1", "password": secret})),

@@ -50,17 +50,14 @@ pub(super) struct Prepared {
 }
 
 impl Loader {
-    /// Checks that the server answers (the first connection of the pool) and keeps what the
-    /// sinks will need.
+    /// Keeps what the sinks will need. The first connection opens with the first sink (a run
+    /// with nothing to load never connects), so a server that cannot be reached or refuses
+    /// the credentials fails the first SCHEMA, before any record is loaded.
     ///
     /// # Errors
-    /// [`Error::Connect`](super::Error::Connect) naming `host:port` (never the password) when
-    /// the server cannot be reached or refuses the credentials.
+    /// None today; the `Result` leaves room for checks of the options.
     pub fn new(connect: ConnectOptions, options: &TargetOptions) -> Result<Loader> {
         let pool = Pool::new(connect, options.max_parallelism + 1);
-        drop(pool.get()?);
-        let connect = pool.connect_options();
-        tracing::info!(endpoint = %connect.endpoint(), database = %connect.database, "PostgreSQL answers.");
         Ok(Loader {
             pool,
             options: options.clone(),

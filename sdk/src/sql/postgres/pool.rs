@@ -3,6 +3,7 @@
 //! once (`max_parallelism`).
 
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::{Client, ConnectOptions, Result};
@@ -14,6 +15,8 @@ pub(super) struct Pool {
     max: usize,
     state: Mutex<State>,
     freed: Condvar,
+    /// Whether a connection has opened yet (logged once).
+    answered: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -29,11 +32,8 @@ impl Pool {
             max: max.max(1),
             state: Mutex::default(),
             freed: Condvar::new(),
+            answered: AtomicBool::new(false),
         }
-    }
-
-    pub(super) fn connect_options(&self) -> &ConnectOptions {
-        &self.connect
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -55,10 +55,15 @@ impl Pool {
                 state.open += 1;
                 drop(state);
                 return match Client::connect(&self.connect) {
-                    Ok(client) => Ok(Pooled {
-                        pool: self,
-                        client: Some(client),
-                    }),
+                    Ok(client) => {
+                        if !self.answered.swap(true, Ordering::Relaxed) {
+                            tracing::info!(endpoint = %self.connect.endpoint(), database = %self.connect.database, "PostgreSQL answers.");
+                        }
+                        Ok(Pooled {
+                            pool: self,
+                            client: Some(client),
+                        })
+                    }
                     Err(e) => {
                         self.state().open -= 1;
                         self.freed.notify_one();

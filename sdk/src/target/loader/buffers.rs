@@ -13,6 +13,7 @@ use crate::sink::{Batch, JsonRecords};
 use crate::target::{Target, metadata};
 use crate::time::format_timestamp;
 
+use super::super::worker::{Failure, Unchecked};
 use super::{Checked, Loader, line_error, stream_error};
 
 impl<T: Target> Loader<'_, T> {
@@ -64,16 +65,24 @@ impl<T: Target> Loader<'_, T> {
             let mut json = std::mem::replace(&mut slot.json, JsonRecords::with_capacity(room));
             slot.buffer_bytes = 0;
             let batched_at = Utc::now();
-            if self.options.add_record_metadata {
+            let stamp = self.options.add_record_metadata;
+            // Records buffered unchecked are checked, then stamped, on the sink's thread.
+            let unchecked = (!slot.lines.is_empty()).then(|| Unchecked {
+                check: Arc::clone(&slot.check),
+                lines: std::mem::take(&mut slot.lines),
+                stamp,
+            });
+            if stamp && unchecked.is_none() {
                 metadata::stamp_batch(&mut records, batched_at);
                 json.set_batched_at(Value::from(format_timestamp(batched_at)).to_string());
             }
-            slot.worker.write(Batch {
+            let batch = Batch {
                 stream: Arc::clone(&slot.stream),
                 records,
                 json,
                 batched_at,
-            })?;
+            };
+            slot.worker.write(batch, unchecked)?;
             slot.draining_line = slot.last_line;
             self.in_flight.push_back(name.to_owned());
         }
@@ -93,14 +102,15 @@ impl<T: Target> Loader<'_, T> {
         }
         self.in_flight.retain(|n| n != name);
         let line = slot.draining_line;
-        slot.worker.wait().map_err(|e| {
-            stream_error(
+        slot.worker.wait().map_err(|failure| match failure {
+            Failure::Record(e) => e,
+            Failure::Sink(e) => stream_error(
                 name,
                 Error::context(
                     format!("cannot write the records read up to input line {line}"),
                     e,
                 ),
-            )
+            ),
         })
     }
 
@@ -116,9 +126,37 @@ impl<T: Target> Loader<'_, T> {
         Ok(())
     }
 
-    pub(super) fn join_all_quietly(&mut self) {
-        for slot in self.streams.values_mut() {
-            let _ = slot.worker.wait();
+    /// Waits for the writes under way after `error` stopped the run, and returns the error to
+    /// report: when `error` is at an input line, the first record before that line that was
+    /// left to its sink's thread to check and fails, if any, else `error`. On every other
+    /// path records are checked as they are read, so the run reports the input's first bad
+    /// line whichever path read it.
+    pub(super) fn first_failure(&mut self, error: Error) -> Error {
+        let mut first = match &error {
+            Error::Message { line, .. } => *line,
+            _ => 0,
+        };
+        let mut earlier = None;
+        for (name, slot) in &mut self.streams {
+            // A write's failure no longer matters, but an unchecked record's does.
+            if let Err(Failure::Record(e @ Error::Message { line, .. })) = slot.worker.wait() {
+                if line < first {
+                    first = line;
+                    earlier = Some(e);
+                }
+            }
+            let buffered = slot.buffer.iter().zip(&slot.lines);
+            for (record, &line) in buffered.filter(|(_, line)| **line != 0) {
+                if line >= first {
+                    break;
+                }
+                if let Err(message) = slot.check.check(name, record.clone()) {
+                    first = line;
+                    earlier = Some(line_error(line, message));
+                    break;
+                }
+            }
         }
+        earlier.unwrap_or(error)
     }
 }
