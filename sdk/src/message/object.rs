@@ -1,9 +1,11 @@
-//! Reading a RECORD's `record` object: the same [`Value`] `serde_json` builds, with the
-//! top-level map allocated once at the size the previous record on this thread ended up
-//! needing (records of a stream have the same fields), instead of grown and rehashed field by
-//! field.
+//! Reading a RECORD's `record` object: the same [`Value`] `serde_json` builds, faster for
+//! records that hold the same keys in the same order as an earlier one (as the records of a
+//! stream do). Such a record is built in a copy of that earlier record's *shape* (its keys,
+//! with their hashes, in order), filled in place, so no key of it is hashed or inserted; any
+//! other record is built key by key in a map allocated at the size the previous record on
+//! this thread ended up needing.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -16,10 +18,19 @@ const METADATA_ROOM: usize = 8;
 /// map that wide.
 const MAX_HINT: usize = 256;
 
+/// The most shapes kept per thread: enough for the streams an input interleaves, few enough
+/// that looking one up stays cheap.
+const MAX_SHAPES: usize = 8;
+
+/// A record's keys in order, each with a null value.
+type Shape = Map<String, Value>;
+
 thread_local! {
     /// The field count of the last record object read on this thread, plus room for the
     /// metadata columns.
     static HINT: Cell<usize> = const { Cell::new(0) };
+    /// The shapes of the last records read on this thread, most recent first, no two alike.
+    static SHAPES: RefCell<Vec<Shape>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `deserialize_with` for an optional record object: any JSON value, as `serde_json` reads
@@ -99,15 +110,169 @@ impl<'de> Visitor<'de> for Any {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::with_capacity(if self.top { HINT.get() } else { 0 });
+        if self.top {
+            return visit_record(access);
+        }
+        let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
             let value = access.next_value_seed(NESTED)?;
             map.insert(key, value);
         }
-        if self.top {
-            HINT.set((map.len() + METADATA_ROOM).min(MAX_HINT));
-        }
         Ok(Value::Object(map))
+    }
+}
+
+/// Reads a record object: in a copy of a known shape while its keys follow that shape, then
+/// key by key, as `serde_json` does (a repeated key keeps its first place and its last
+/// value). A record whose keys are not a known shape becomes one.
+fn visit_record<'de, A: MapAccess<'de>>(mut access: A) -> Result<Value, A::Error> {
+    let Some(first) = access.next_key_seed(KeySeed)? else {
+        return Ok(Value::Object(Map::new()));
+    };
+    let mut pending = Some(first);
+    let mut filled = 0;
+    let mut map = None;
+    // The shapes starting with the first key, tried in turn while the record's keys follow
+    // one, the values read so far carried over to the next.
+    while let Some(key) = pending.take() {
+        let Some(mut shaped) = shape_after(map.as_ref(), filled, key.as_str()) else {
+            pending = Some(key);
+            break;
+        };
+        if let Some(previous) = map.take() {
+            carry(previous, &mut shaped, filled);
+        }
+        let mut entries = shaped.iter_mut().skip(filled);
+        let mut key = Some(key);
+        while let Some(next) = key.take() {
+            match entries.next() {
+                Some((name, slot)) if *name == next.as_str() => {
+                    *slot = access.next_value_seed(NESTED)?;
+                    filled += 1;
+                    key = access.next_key_seed(KeySeed)?;
+                }
+                _ => pending = Some(next),
+            }
+        }
+        map = Some(shaped);
+    }
+    let mut map = match map {
+        // Every key followed the shape: the copy is the record.
+        Some(shaped) if pending.is_none() && filled == shaped.len() => {
+            return Ok(Value::Object(shaped));
+        }
+        Some(mut shaped) => {
+            keep_first(&mut shaped, filled);
+            shaped
+        }
+        None => Map::with_capacity(HINT.get()),
+    };
+    if let Some(key) = pending {
+        let value = access.next_value_seed(NESTED)?;
+        map.insert(key.into_string(), value);
+        while let Some(key) = access.next_key_seed(KeySeed)? {
+            let value = access.next_value_seed(NESTED)?;
+            map.insert(key.into_string(), value);
+        }
+    }
+    HINT.set((map.len() + METADATA_ROOM).min(MAX_HINT));
+    remember(&map);
+    Ok(Value::Object(map))
+}
+
+/// A copy of the most recent shape whose keys start as `map`'s first `filled` keys (when
+/// `map` is given) and whose next key is `key`.
+fn shape_after(map: Option<&Map<String, Value>>, filled: usize, key: &str) -> Option<Shape> {
+    SHAPES.with_borrow(|shapes| {
+        shapes
+            .iter()
+            .find(|shape| {
+                shape.keys().nth(filled).is_some_and(|k| k == key)
+                    && map.is_none_or(|map| shape.keys().take(filled).eq(map.keys().take(filled)))
+            })
+            .cloned()
+    })
+}
+
+/// Moves the first `filled` values of `from` into `to`, whose first keys are the same.
+fn carry(from: Map<String, Value>, to: &mut Map<String, Value>, filled: usize) {
+    for ((_, value), slot) in from.into_iter().zip(to.values_mut()).take(filled) {
+        *slot = value;
+    }
+}
+
+/// Drops every field of `map` after the first `n`.
+fn keep_first(map: &mut Map<String, Value>, n: usize) {
+    let mut seen = 0;
+    map.retain(|_, _| {
+        seen += 1;
+        seen <= n
+    });
+}
+
+/// Keeps the shape of `record` as the most recent.
+fn remember(record: &Map<String, Value>) {
+    if record.is_empty() || record.len() > MAX_HINT {
+        return;
+    }
+    let shape: Shape = record.keys().map(|k| (k.clone(), Value::Null)).collect();
+    SHAPES.with_borrow_mut(|shapes| {
+        shapes.retain(|known| !known.keys().eq(shape.keys()));
+        shapes.insert(0, shape);
+        shapes.truncate(MAX_SHAPES);
+    });
+}
+
+/// A record's key, borrowed from the input where it holds no escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(key) => key,
+            Key::Owned(key) => key,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Key::Borrowed(key) => key.to_owned(),
+            Key::Owned(key) => key,
+        }
+    }
+}
+
+/// Reads a [`Key`].
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(key.to_owned()))
+    }
+
+    fn visit_string<E>(self, key: String) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(key))
     }
 }
 
@@ -172,6 +337,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Records read one after another on a thread, their keys drawn from a few (so they
+        /// share shapes, or start like one, stop early, go on, reorder or repeat keys), each
+        /// read to the same value (key order included) as through `serde_json`.
+        #[test]
+        fn records_sharing_keys_read_like_serde_json(
+            keys in prop::collection::vec("[a-d]{1,2}", 1..6),
+            records in prop::collection::vec(prop::collection::vec(any::<prop::sample::Index>(), 0..9), 1..16),
+            values in prop::collection::vec(value(), 1..5),
+        ) {
+            for (n, picks) in records.iter().enumerate() {
+                let fields: Vec<String> = picks
+                    .iter()
+                    .enumerate()
+                    .map(|(at, pick)| {
+                        let key = &keys[pick.index(keys.len())];
+                        format!("{}:{}", Value::from(key.as_str()), values[(n + at) % values.len()])
+                    })
+                    .collect();
+                let text = format!("{{{}}}", fields.join(","));
+                prop_assert_eq!(by_record(&text), by_serde_json(&text));
+            }
+        }
+    }
+
+    #[test]
+    fn records_of_interleaved_streams_keep_their_shapes() {
+        let a = r#"{"id":1,"name":"x","at":null}"#;
+        let b = r#"{"id":2,"size":3}"#;
+        let wider = r#"{"id":1,"name":"x","at":null,"more":[1]}"#;
+        let escaped = r#"{"id":1,"na\u006de":"x","at":null}"#;
+        for text in [a, b, a, b, wider, a, escaped, a, "{}", b] {
+            assert_eq!(by_record(text), by_serde_json(text), "{text}");
+        }
+        let shapes: Vec<Vec<String>> =
+            SHAPES.with_borrow(|s| s.iter().map(|s| s.keys().cloned().collect()).collect());
+        assert!(
+            shapes.contains(&vec!["id".to_owned(), "size".to_owned()]),
+            "{shapes:?}"
+        );
+        assert!(shapes.len() <= MAX_SHAPES);
     }
 
     #[test]
