@@ -416,30 +416,16 @@ fn a_bad_record_is_the_first_error_on_every_path_and_no_state_after_it_is_acknow
     // are read give the same error: the input's first bad line.
     let bad = json!({"type": "RECORD", "stream": "a", "record": {"id": "two"}}).to_string();
     let keyless = json!({"type": "RECORD", "stream": "b", "record": {"name": "x"}}).to_string();
+    // The bad record waits in its buffer while the reader goes on.
+    let waiting = [schema("a"), record("a", 1), state(1), bad.clone(), state(2)];
     let inputs = [
-        // The bad record waits in its buffer while the reader goes on.
         (
-            vec![
-                schema("a"),
-                record("a", 1),
-                state(1),
-                bad.clone(),
-                state(2),
-                record("a", 3),
-                state(3),
-            ],
+            [&waiting[..], &[record("a", 3), state(3)]].concat(),
             "line 4: record of stream `a` does not match its schema at `/id`",
         ),
         // A later line that is not JSON does not hide it.
         (
-            vec![
-                schema("a"),
-                record("a", 1),
-                state(1),
-                bad.clone(),
-                state(2),
-                "{\"type\":".to_owned(),
-            ],
+            [&waiting[..], &["{\"type\":".to_owned()]].concat(),
             "line 4: record of stream `a` does not match its schema",
         ),
         // Nor does a later bad record of another stream, or an earlier one of a later batch.

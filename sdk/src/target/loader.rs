@@ -458,14 +458,15 @@ impl<T: Target> Loader<'_, T> {
             self.started_ms,
         );
         if defer {
-            let at = if deferrable { line } else { 0 };
-            let record = if deferrable {
-                record
+            // Line 0: checked already.
+            let (record, at) = if deferrable {
+                (record, line)
             } else {
-                slot.check
+                let (record, _) = slot
+                    .check
                     .check(&stream, record)
-                    .map_err(|e| line_error(line, e))?
-                    .0
+                    .map_err(|e| line_error(line, e))?;
+                (record, 0)
             };
             slot.lines.push(at);
             return self.push(&stream, Checked::Object(record), line);
@@ -542,7 +543,8 @@ fn at_line(line: u64, error: Error) -> Error {
     Error::context(format!("line {line}"), error)
 }
 
-fn line_error(line: u64, message: String) -> Error {
+/// An error of input line `line`.
+pub(super) fn line_error(line: u64, message: String) -> Error {
     Error::Message {
         line,
         message,

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 use crate::error::{Error, Result};
 use crate::sink::{Batch, Sink};
 
+use super::loader::line_error;
 use super::metadata;
 use super::validate::RecordCheck;
 
@@ -38,14 +39,10 @@ impl Unchecked {
             if line == 0 {
                 continue;
             }
-            let (checked, _) =
-                self.check
-                    .check(name, std::mem::take(record))
-                    .map_err(|message| Error::Message {
-                        line,
-                        message,
-                        excerpt: String::new(),
-                    })?;
+            let (checked, _) = self
+                .check
+                .check(name, std::mem::take(record))
+                .map_err(|message| line_error(line, message))?;
             *record = checked;
         }
         if self.stamp {
