@@ -5,6 +5,7 @@
 //! other record is built key by key in a map allocated at the size the previous record on
 //! this thread ended up needing.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 
@@ -135,7 +136,7 @@ fn visit_record<'de, A: MapAccess<'de>>(mut access: A) -> Result<Value, A::Error
     // The shapes starting with the first key, tried in turn while the record's keys follow
     // one, the values read so far carried over to the next.
     while let Some(key) = pending.take() {
-        let Some(mut shaped) = shape_after(map.as_ref(), filled, key.as_str()) else {
+        let Some(mut shaped) = shape_after(map.as_ref(), filled, &key) else {
             pending = Some(key);
             break;
         };
@@ -146,7 +147,7 @@ fn visit_record<'de, A: MapAccess<'de>>(mut access: A) -> Result<Value, A::Error
         let mut key = Some(key);
         while let Some(next) = key.take() {
             match entries.next() {
-                Some((name, slot)) if *name == next.as_str() => {
+                Some((name, slot)) if *name == *next => {
                     *slot = access.next_value_seed(NESTED)?;
                     filled += 1;
                     key = access.next_key_seed(KeySeed)?;
@@ -169,10 +170,10 @@ fn visit_record<'de, A: MapAccess<'de>>(mut access: A) -> Result<Value, A::Error
     };
     if let Some(key) = pending {
         let value = access.next_value_seed(NESTED)?;
-        map.insert(key.into_string(), value);
+        map.insert(key.into_owned(), value);
         while let Some(key) = access.next_key_seed(KeySeed)? {
             let value = access.next_value_seed(NESTED)?;
-            map.insert(key.into_string(), value);
+            map.insert(key.into_owned(), value);
         }
     }
     HINT.set((map.len() + METADATA_ROOM).min(MAX_HINT));
@@ -223,56 +224,34 @@ fn remember(record: &Map<String, Value>) {
     });
 }
 
-/// A record's key, borrowed from the input where it holds no escapes.
-enum Key<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl Key<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Key::Borrowed(key) => key,
-            Key::Owned(key) => key,
-        }
-    }
-
-    fn into_string(self) -> String {
-        match self {
-            Key::Borrowed(key) => key.to_owned(),
-            Key::Owned(key) => key,
-        }
-    }
-}
-
-/// Reads a [`Key`].
+/// Reads a record's key, borrowed from the input where it holds no escapes.
 struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key<'de>;
+    type Value = Cow<'de, str>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key<'de>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Cow<'de, str>, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
 impl<'de> Visitor<'de> for KeySeed {
-    type Value = Key<'de>;
+    type Value = Cow<'de, str>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string key")
     }
 
-    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key::Borrowed(key))
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(key))
     }
 
-    fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
-        Ok(Key::Owned(key.to_owned()))
+    fn visit_str<E>(self, key: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(key.to_owned()))
     }
 
-    fn visit_string<E>(self, key: String) -> Result<Key<'de>, E> {
-        Ok(Key::Owned(key))
+    fn visit_string<E>(self, key: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(key))
     }
 }
 
